@@ -1,0 +1,45 @@
+# Chat4All. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export CHAT4ALL_CACHE ?= $(HOME)/.cache/chat4all
+NODE_TEST := node --import tsx --test --test-concurrency=2 --test-timeout=120000
+UNIT_TESTS = $(shell find services cli -name '*.test.ts' -not -name '*.integration.test.ts' -not -path '*/node_modules/*' | sort)
+
+.PHONY: help
+help: ## Show this list
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+node_modules/.installed: package.json package-lock.json $(wildcard */package.json services/*/package.json)
+	npm ci --no-audit --no-fund --cache "$(CHAT4ALL_CACHE)/npm" --prefer-offline
+	@touch $@
+
+.PHONY: install
+install: node_modules/.installed ## Install the npm dependencies (cached under $CHAT4ALL_CACHE)
+
+.PHONY: run
+run: install ## Run the whole platform in one process on in-memory adapters (the embedded default)
+	node --import tsx services/server/src/main.ts --role all
+
+.PHONY: build
+build: install ## Bundle chat4all-server and the chat4all CLI into dist/
+	node scripts/build.mjs
+
+.PHONY: typecheck
+typecheck: install ## Type-check every workspace (strict TypeScript)
+	npx tsc -p tsconfig.json
+
+.PHONY: lint
+lint: install ## Lint every workspace
+	npx eslint .
+
+.PHONY: check-imports
+check-imports: install ## Check package boundaries: no import cycles, no undeclared dependencies
+	npx depcruise --config .dependency-cruiser.cjs services cli
+
+.PHONY: test-unit
+test-unit: install ## Unit, contract (in-memory adapters) and in-process end-to-end tests
+	$(NODE_TEST) $(UNIT_TESTS)
+
+.PHONY: test
+test: typecheck lint check-imports test-unit ## Everything CI runs: type-check, lint, import check, all tests
