@@ -19,4 +19,9 @@ export default tseslint.config(
     files: ['cli/**', 'bench/**', 'scripts/**', '**/test/**', '**/*.test.ts'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // Tests read arbitrary JSON off the wire.
+    files: ['**/test/**', '**/*.test.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
 );

@@ -36,7 +36,7 @@ export class TokenService {
 
   issue(userId: string, username: string): string {
     const iat = Math.floor(this.now() / 1000);
-    return jwt.sign({ sub: userId, username, iat, exp: iat + this.ttlSeconds }, this.options.secret, { algorithm: 'HS256', noTimestamp: true });
+    return jwt.sign({ sub: userId, username, iat, exp: iat + this.ttlSeconds }, this.options.secret, { algorithm: 'HS256' });
   }
 
   /** Verifies `token`; rejects with `unauthenticated` of code `token_expired` or `invalid_token`. */

@@ -1,0 +1,5 @@
+export * from './wait.js';
+export * from './event-log-contract.js';
+export * from './broker-contract.js';
+export * from './presence-contract.js';
+export * from './store-contracts.js';

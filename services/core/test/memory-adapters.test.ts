@@ -1,0 +1,10 @@
+import { MemoryBroker, MemoryBrokerHub, MemoryConversationStore, MemoryEventLog, MemoryMessageStore, MemoryPresence, MemoryUserStore } from '@chat4all/core';
+import { describeBroker, describeConversationStore, describeEventLog, describeMessageStore, describePresence, describeUserStore } from '@chat4all/core/testing';
+
+describeEventLog('memory', async () => new MemoryEventLog());
+const hub = new MemoryBrokerHub();
+describeBroker('memory', async () => new MemoryBroker(hub));
+describePresence('memory', async () => new MemoryPresence());
+describeUserStore('memory', async () => new MemoryUserStore());
+describeConversationStore('memory', async () => new MemoryConversationStore());
+describeMessageStore('memory', async () => new MemoryMessageStore());

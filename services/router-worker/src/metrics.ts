@@ -1,0 +1,29 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** The worker's metrics, registered on the registry it is given. */
+export class WorkerMetrics {
+  private readonly records: Counter<'topic' | 'outcome'>;
+  private readonly deadLetters: Counter<'topic' | 'code'>;
+  private readonly duration: Histogram<'topic'>;
+  private readonly storeLatency: Histogram;
+
+  constructor(registry: Registry) {
+    this.records = new Counter({ name: 'worker_records_total', help: 'Records handled by the router worker, by topic and outcome (ok, error: to be retried or dead-lettered)', labelNames: ['topic', 'outcome'], registers: [registry] });
+    this.deadLetters = new Counter({ name: 'worker_dead_letter_total', help: 'Records put on the dead-letter topic, by source topic and error code', labelNames: ['topic', 'code'], registers: [registry] });
+    this.duration = new Histogram({ name: 'worker_record_duration_seconds', help: 'Time to store and fan out one record', labelNames: ['topic'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] });
+    this.storeLatency = new Histogram({ name: 'message_accept_to_store_seconds', help: 'From the api accepting a message to the worker having stored and published it', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] });
+  }
+
+  handled(topic: string, outcome: 'ok' | 'error', ms: number): void {
+    this.records.inc({ topic, outcome });
+    if (outcome === 'ok') this.duration.observe({ topic }, ms / 1000);
+  }
+
+  stored(latencyMs: number): void {
+    this.storeLatency.observe(Math.max(0, latencyMs) / 1000);
+  }
+
+  deadLettered(topic: string, code: string): void {
+    this.deadLetters.inc({ topic, code });
+  }
+}

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  type Conversation,
+  type LogRecord,
+  type MessageRecord,
+  MemoryBroker,
+  MemoryConversationStore,
+  MemoryEventLog,
+  MemoryMessageStore,
+  TOPIC_DEAD_LETTER,
+  TOPIC_MESSAGES,
+  TOPIC_RECEIPTS,
+  UuidV7Generator,
+  encodeRecord,
+  unavailable,
+} from '@chat4all/core';
+import { waitFor } from '@chat4all/core/testing';
+import { RouterWorker } from '@chat4all/router-worker';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+
+const ids = new UuidV7Generator();
+
+async function setup() {
+  const eventLog = new MemoryEventLog();
+  const conversations = new MemoryConversationStore();
+  const messages = new MemoryMessageStore();
+  const broker = new MemoryBroker();
+  const [alice, bob] = [ids.next(), ids.next()];
+  const now = new Date().toISOString();
+  const conv: Conversation = { conversation_id: ids.next(), type: 'direct', name: null, members: [alice, bob], admins: [alice, bob], created_by: bob, created_at: now, last_activity_at: now };
+  await conversations.create(conv);
+  const received: { userId: string; payload: any }[] = [];
+  broker.setListener((userId, payload) => received.push({ userId, payload: JSON.parse(payload) }));
+  await broker.subscribe([alice, bob]);
+  const worker = new RouterWorker({ eventLog, conversations, messages, broker, logger: pino({ level: 'silent' }), registry: new Registry(), maxAttempts: 3 });
+  await worker.start();
+  const dead: LogRecord[] = [];
+  const deadConsumer = await eventLog.consume({ group: 'test-dead', topics: [TOPIC_DEAD_LETTER], handler: async (b) => void dead.push(...b) });
+  const message = (content: string): MessageRecord => ({ v: 1, message_id: ids.next(), conversation_id: conv.conversation_id, sender_id: bob, content, created_at: new Date().toISOString() });
+  const stop = async () => {
+    await deadConsumer.stop();
+    await worker.stop();
+  };
+  return { eventLog, conversations, messages, broker, alice, bob, conv, received, dead, message, stop };
+}
+
+describe('router worker', () => {
+  it('stores a message once and fans it out to every member, even when the record is redelivered', async () => {
+    const t = await setup();
+    const rec = t.message('hello');
+    await t.eventLog.append(TOPIC_MESSAGES, [{ key: rec.conversation_id, value: encodeRecord(rec) }]);
+    await t.eventLog.append(TOPIC_MESSAGES, [{ key: rec.conversation_id, value: encodeRecord(rec) }]);
+    await waitFor(() => t.received.length === 4, 'two fan-outs of two members');
+    const page = await t.messages.history(rec.conversation_id, { limit: 10 });
+    assert.equal(page.messages.length, 1);
+    assert.equal(page.messages[0]!.status, 'SENT');
+    assert.deepEqual(new Set(t.received.map((r) => r.userId)), new Set([t.alice, t.bob]));
+    assert.equal(t.received[0]!.payload.type, 'new_message');
+    assert.equal((await t.conversations.get(rec.conversation_id))!.last_activity_at, rec.created_at);
+    await t.stop();
+  });
+
+  it('carries receipts to the sender once, and READ to the reader\'s devices too', async () => {
+    const t = await setup();
+    const rec = t.message('hello');
+    await t.eventLog.append(TOPIC_MESSAGES, [{ key: rec.conversation_id, value: encodeRecord(rec) }]);
+    await waitFor(() => t.received.length === 2, 'fan-out');
+    const receipt = (status: 'DELIVERED' | 'READ') => ({ key: rec.conversation_id, value: encodeRecord({ v: 1, message_id: rec.message_id, conversation_id: rec.conversation_id, user_id: t.alice, status, at: new Date().toISOString() }) });
+    await t.eventLog.append(TOPIC_RECEIPTS, [receipt('DELIVERED'), receipt('DELIVERED'), receipt('READ')]);
+    await waitFor(() => t.received.filter((r) => r.payload.status === 'READ').length === 2, 'READ to sender and reader');
+    const statuses = t.received.filter((r) => r.payload.type === 'message_status');
+    assert.deepEqual(statuses.map((r) => [r.userId === t.bob ? 'bob' : 'alice', r.payload.status]), [['bob', 'DELIVERED'], ['bob', 'READ'], ['alice', 'READ']]);
+    assert.equal((await t.messages.get(rec.message_id))!.status, 'READ');
+    await t.stop();
+  });
+
+  it('puts a poison record on the dead-letter topic with its reason and keeps going', async () => {
+    const t = await setup();
+    await t.eventLog.append(TOPIC_MESSAGES, [{ key: t.conv.conversation_id, value: Buffer.from('{not json') }]);
+    const good = t.message('after the poison');
+    await t.eventLog.append(TOPIC_MESSAGES, [{ key: t.conv.conversation_id, value: encodeRecord(good) }]);
+    await waitFor(() => t.dead.length === 1, 'a dead letter');
+    assert.equal(t.dead[0]!.headers['x-error-code'], 'record_not_json');
+    assert.equal(t.dead[0]!.headers['x-original-topic'], TOPIC_MESSAGES);
+    assert.equal(t.dead[0]!.value.toString(), '{not json');
+    await waitFor(async () => (await t.messages.get(good.message_id)) !== undefined, 'the next record is stored');
+    await t.stop();
+  });
+
+  it('waits out a store outage without dead-lettering, then catches up', async () => {
+    const t = await setup();
+    let down = true;
+    const insert = t.messages.insert.bind(t.messages);
+    t.messages.insert = async (m) => {
+      if (down) throw unavailable('store_down', 'store is down');
+      return insert(m);
+    };
+    const recs = [t.message('one'), t.message('two'), t.message('three')];
+    await t.eventLog.append(TOPIC_MESSAGES, recs.map((r) => ({ key: r.conversation_id, value: encodeRecord(r) })));
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(t.dead.length, 0, 'an outage is not poison');
+    down = false;
+    await waitFor(async () => (await t.messages.history(t.conv.conversation_id, { limit: 10 })).messages.length === 3, 'all three stored', 15_000);
+    const page = await t.messages.history(t.conv.conversation_id, { limit: 10 });
+    assert.deepEqual(page.messages.map((m) => m.content), ['one', 'two', 'three']);
+    await t.stop();
+  });
+
+  it('dead-letters a record that keeps failing for another reason after its attempts', async () => {
+    const t = await setup();
+    const orphan: MessageRecord = { ...t.message('no conversation'), conversation_id: ids.next() };
+    await t.eventLog.append(TOPIC_MESSAGES, [{ key: orphan.conversation_id, value: encodeRecord(orphan) }]);
+    await waitFor(() => t.dead.length === 1, 'dead letter after attempts', 15_000);
+    assert.equal(t.dead[0]!.headers['x-error-code'], 'conversation_not_found');
+    assert.equal(t.dead[0]!.headers['x-attempts'], '3');
+    await t.stop();
+  });
+});

@@ -1,0 +1,113 @@
+import { parseArgs } from 'node:util';
+
+export type Role = 'all' | 'api' | 'worker' | 'gateway';
+const ROLES: Role[] = ['all', 'api', 'worker', 'gateway'];
+
+/** chat4all-server's configuration, parsed once from the environment and flags, then frozen. */
+export interface ServerConfig {
+  role: Role;
+  host: string;
+  apiPort: number;
+  websocketPort: number;
+  metricsPort: number;
+  /** Undefined in the embedded default: a random secret is made at start. */
+  jwtSecret: string | undefined;
+  jwtTtlSeconds: number;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  logFormat: 'json' | 'pretty';
+  heartbeatMs: number;
+  drainSeconds: number;
+  historyMaxEvents: number;
+  historyTtlSeconds: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Flags override the variables of the same name: --api-port overrides API_PORT. */
+const FLAGS = {
+  role: 'ROLE',
+  host: 'HOST',
+  'api-port': 'API_PORT',
+  'websocket-port': 'WEBSOCKET_PORT',
+  'metrics-port': 'METRICS_PORT',
+  'log-level': 'LOG_LEVEL',
+  'log-format': 'LOG_FORMAT',
+} as const;
+
+/** Backend variables whose presence selects a real adapter. */
+export const BACKEND_VARIABLES = ['KAFKA_BROKERS', 'CASSANDRA_CONTACT_POINTS', 'REDIS_URL', 'REDIS_SENTINELS'] as const;
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], def: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+  return raw as T;
+}
+
+/** Parses argv flags into the variables they stand for; `--help` yields `{ help: true }`. */
+export function flagsToEnv(argv: string[]): { env: Env; help: boolean } {
+  const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const env: Env = {};
+  for (const [flag, name] of Object.entries(FLAGS)) {
+    const v = (parsed.values as Record<string, unknown>)[flag];
+    if (typeof v === 'string') env[name] = v;
+  }
+  return { env, help: parsed.values.help === true };
+}
+
+/** Reads and validates the configuration; throws ConfigError naming the variable at fault. */
+export function loadConfig(env: Env, isTty = false): ServerConfig {
+  const role = oneOf(env, 'ROLE', ROLES, 'all');
+  const jwtSecret = env.JWT_SECRET === '' ? undefined : env.JWT_SECRET;
+  if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) throw new ConfigError('JWT_SECRET must be at least 32 bytes long');
+  const usesRealBackends = BACKEND_VARIABLES.some((v) => env[v] !== undefined && env[v] !== '');
+  if (role !== 'all' && jwtSecret === undefined && role !== 'worker') {
+    throw new ConfigError(`JWT_SECRET is required for ROLE=${role}: the api and the gateways must share it`);
+  }
+  if (role !== 'all' && !usesRealBackends) {
+    throw new ConfigError(`ROLE=${role} runs beside other processes, so it needs shared backends: set ${BACKEND_VARIABLES.join(', ')} (or use ROLE=all)`);
+  }
+  const config: ServerConfig = {
+    role,
+    host: env.HOST || '0.0.0.0',
+    apiPort: int(env, 'API_PORT', 8080, 0, 65535),
+    websocketPort: int(env, 'WEBSOCKET_PORT', 8085, 0, 65535),
+    metricsPort: int(env, 'METRICS_PORT', 9095, 0, 65535),
+    jwtSecret,
+    jwtTtlSeconds: int(env, 'JWT_TTL_SECONDS', 3600, 60, 30 * 86400),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, 'info'),
+    logFormat: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, isTty ? 'pretty' : 'json'),
+    heartbeatMs: int(env, 'HEARTBEAT_MS', 15_000, 100, 120_000),
+    drainSeconds: int(env, 'DRAIN_SECONDS', 10, 0, 600),
+    historyMaxEvents: int(env, 'HISTORY_MAX_EVENTS', 1000, 1000, 100_000),
+    historyTtlSeconds: int(env, 'HISTORY_TTL_SECONDS', 86_400, 86_400, 30 * 86_400),
+  };
+  return Object.freeze(config);
+}
+
+export const USAGE = `Usage: chat4all-server [--role all|api|worker|gateway] [--api-port N] [--websocket-port N]
+                       [--metrics-port N] [--host H] [--log-level L] [--log-format json|pretty]
+
+Runs Chat4All. With no backend variables set, role "all" runs the whole platform in
+one process on in-memory adapters (state is lost on restart). Every flag has an
+environment variable (ROLE, API_PORT, WEBSOCKET_PORT, METRICS_PORT, HOST, LOG_LEVEL,
+LOG_FORMAT); see the README for the full table.`;

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/** chat4all-server: reads the configuration, picks the adapters, runs the roles. Wiring only. */
+import { randomBytes } from 'node:crypto';
+import { memoryBackends } from './backends.js';
+import { ConfigError, USAGE, flagsToEnv, loadConfig, BACKEND_VARIABLES } from './config.js';
+import { createLogger } from './logger.js';
+import { startPlatform } from './platform.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    const { env: flagEnv, help } = flagsToEnv(process.argv.slice(2));
+    if (help) {
+      console.warn(USAGE);
+      return;
+    }
+    config = loadConfig({ ...process.env, ...flagEnv }, process.stdout.isTTY === true);
+    const real = BACKEND_VARIABLES.filter((v) => process.env[v]);
+    if (real.length > 0) throw new ConfigError(`${real.join(', ')}: real backends are not wired into this build; unset them to run on in-memory adapters`);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`chat4all-server: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config);
+  const backends = memoryBackends(config);
+  const jwtSecret = config.jwtSecret ?? randomBytes(32).toString('base64url');
+  const platform = await startPlatform({ config, backends, logger, jwtSecret });
+
+  const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
+  logger.info(
+    { role: config.role, backends: backends.kind, api: platform.apiPort, websocket: platform.websocketPort, metrics: platform.metricsPort },
+    `chat4all-server started (role ${config.role})`,
+  );
+  if (platform.apiPort !== undefined) logger.info(`API:        http://${host}:${platform.apiPort}  (OpenAPI at /openapi.json)`);
+  if (platform.websocketPort !== undefined) logger.info(`WebSocket:  ws://${host}:${platform.websocketPort}/notifications`);
+  if (platform.metricsPort !== undefined) logger.info(`Metrics:    http://${host}:${platform.metricsPort}/metrics`);
+  if (backends.kind === 'memory') logger.warn('state is kept in memory only: users, conversations and messages are lost when this process stops');
+  if (config.jwtSecret === undefined) logger.warn('JWT_SECRET is not set: a random one was generated, so tokens do not survive a restart');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      logger.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining connections');
+    platform.shutdown().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error('chat4all-server failed to start:', err);
+  process.exit(1);
+});

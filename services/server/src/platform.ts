@@ -1,0 +1,106 @@
+import type { Server } from 'node:http';
+import { createApiApp } from '@chat4all/api';
+import { type Backend, TokenService } from '@chat4all/core';
+import { RouterWorker } from '@chat4all/router-worker';
+import { WebSocketGateway } from '@chat4all/websocket-gateway';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Backends } from './backends.js';
+import type { ServerConfig } from './config.js';
+import { portOf, readiness, startHealthServer } from './health-server.js';
+
+export interface PlatformOptions {
+  config: ServerConfig;
+  backends: Backends;
+  logger: Logger;
+  /** The HS256 key (config.jwtSecret, or a generated one in the embedded default). */
+  jwtSecret: string;
+  /** scrypt cost for new password hashes (tests lower it). */
+  passwords?: { N: number; r: number; p: number };
+}
+
+/** The roles running in this process, and how to stop them. */
+export interface RunningPlatform {
+  apiPort?: number;
+  websocketPort?: number;
+  metricsPort?: number;
+  gateway?: WebSocketGateway;
+  worker?: RouterWorker;
+  api?: FastifyInstance;
+  registry: Registry;
+  /** Drains the gateway (over `drainMs`), stops the api and the worker, then closes the backends. */
+  shutdown(drainMs?: number): Promise<void>;
+}
+
+const has = (role: ServerConfig['role'], r: 'api' | 'worker' | 'gateway') => role === 'all' || role === r;
+
+/** Starts the roles of `config.role` on `backends`. */
+export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
+  const { config, backends, logger } = options;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const tokens = new TokenService({ secret: options.jwtSecret, ttlSeconds: config.jwtTtlSeconds });
+  const running: RunningPlatform = { registry, shutdown: async () => {} };
+  const readinessOf: Backend[] = [];
+  let health: Server | undefined;
+
+  if (has(config.role, 'worker')) {
+    const worker = new RouterWorker({ eventLog: backends.eventLog, conversations: backends.conversations, messages: backends.messages, broker: backends.newBroker(), logger: logger.child({ role: 'worker' }), registry });
+    await worker.start();
+    running.worker = worker;
+    readinessOf.push(backends.eventLog, backends.conversations, backends.messages);
+  }
+  if (has(config.role, 'gateway')) {
+    const gateway = new WebSocketGateway({
+      tokens,
+      broker: backends.newBroker(),
+      presence: backends.presence,
+      eventLog: backends.eventLog,
+      conversations: backends.conversations,
+      messages: backends.messages,
+      logger: logger.child({ role: 'gateway' }),
+      registry,
+      heartbeatMs: config.heartbeatMs,
+    });
+    running.websocketPort = await gateway.listen(config.websocketPort, config.host);
+    running.gateway = gateway;
+    readinessOf.push(...gateway.backends);
+  }
+  if (has(config.role, 'worker') || has(config.role, 'gateway')) {
+    const gateway = running.gateway;
+    health = await startHealthServer({
+      port: config.metricsPort,
+      host: config.host,
+      registry,
+      readiness: () => readiness(readinessOf, gateway ? { ok: gateway.accepting, reason: 'draining' } : undefined),
+    });
+    running.metricsPort = portOf(health);
+  }
+  if (has(config.role, 'api')) {
+    const api = await createApiApp({
+      users: backends.users,
+      conversations: backends.conversations,
+      messages: backends.messages,
+      eventLog: backends.eventLog,
+      presence: backends.presence,
+      tokens,
+      logger: logger.child({ role: 'api' }),
+      registry,
+      ...(options.passwords ? { passwords: options.passwords } : {}),
+    });
+    await api.listen({ port: config.apiPort, host: config.host });
+    running.api = api;
+    running.apiPort = portOf(api.server);
+  }
+
+  running.shutdown = async (drainMs = config.drainSeconds * 1000) => {
+    await running.gateway?.drain(drainMs);
+    await running.api?.close();
+    await running.worker?.stop();
+    await running.gateway?.close();
+    if (health) await new Promise<void>((resolve) => health.close(() => resolve()));
+    await backends.close();
+  };
+  return running;
+}

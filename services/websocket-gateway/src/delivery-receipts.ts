@@ -1,0 +1,69 @@
+import { type EventLog, type ReceiptRecord, TOPIC_RECEIPTS, encodeRecord } from '@chat4all/core';
+import type { Logger } from 'pino';
+
+export interface DeliveryReceiptsOptions {
+  eventLog: EventLog;
+  logger: Logger;
+  now: () => number;
+  /** Appends are batched over this window. @default 20 */
+  flushMs?: number;
+  /** Recently sent (message, user) pairs remembered to send one DELIVERED each. @default 50_000 */
+  rememberPairs?: number;
+  /** Receipts waiting at most; beyond it the oldest are dropped (and counted). @default 20_000 */
+  maxQueued?: number;
+}
+
+/**
+ * Sends DELIVERED receipts to the event log, batched, once per (message, recipient) per gateway
+ * (the worker ignores repeats anyway). Receipts are best effort: when the log is down they wait,
+ * bounded, and are retried; the message itself is never at risk.
+ */
+export class DeliveryReceipts {
+  private readonly recent = new Set<string>();
+  private queue: { key: string; value: Buffer }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing = false;
+  dropped = 0;
+
+  constructor(private readonly options: DeliveryReceiptsOptions) {}
+
+  delivered(messageId: string, conversationId: string, userId: string): void {
+    const pair = `${messageId}:${userId}`;
+    if (this.recent.has(pair)) return;
+    this.recent.add(pair);
+    if (this.recent.size > (this.options.rememberPairs ?? 50_000)) this.recent.delete(this.recent.values().next().value as string);
+    const record: ReceiptRecord = { v: 1, message_id: messageId, conversation_id: conversationId, user_id: userId, status: 'DELIVERED', at: new Date(this.options.now()).toISOString() };
+    this.queue.push({ key: conversationId, value: encodeRecord(record) });
+    const max = this.options.maxQueued ?? 20_000;
+    if (this.queue.length > max) {
+      this.dropped += this.queue.length - max;
+      this.queue.splice(0, this.queue.length - max);
+    }
+    this.timer ??= setTimeout(() => void this.flush(), this.options.flushMs ?? 20);
+  }
+
+  /** Appends what is queued; on failure keeps it and tries again later. */
+  async flush(): Promise<void> {
+    this.timer = undefined;
+    if (this.flushing || this.queue.length === 0) return;
+    this.flushing = true;
+    const batch = this.queue;
+    this.queue = [];
+    try {
+      await this.options.eventLog.append(TOPIC_RECEIPTS, batch);
+    } catch (err) {
+      this.options.logger.warn({ err, receipts: batch.length }, 'delivery receipts not appended; will retry');
+      this.queue = batch.concat(this.queue);
+      this.timer ??= setTimeout(() => void this.flush(), 1000);
+    } finally {
+      this.flushing = false;
+    }
+    if (this.queue.length > 0) this.timer ??= setTimeout(() => void this.flush(), this.options.flushMs ?? 20);
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+}

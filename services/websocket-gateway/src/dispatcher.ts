@@ -1,0 +1,239 @@
+import {
+  type Broker,
+  type ConnectedFrame,
+  type ConversationStore,
+  type EventLog,
+  type MessageStore,
+  type Presence,
+  compareEventIds,
+  eventIdTime,
+  isChat4AllError,
+  markRead,
+  peekEvent,
+} from '@chat4all/core';
+import type { Logger } from 'pino';
+import { parseClientFrame } from './client-frames.js';
+import { CLOSE, type Connection } from './connection.js';
+import type { DeliveryReceipts } from './delivery-receipts.js';
+import type { GatewayMetrics } from './metrics.js';
+
+export interface DispatcherOptions {
+  broker: Broker;
+  presence: Presence;
+  eventLog: EventLog;
+  conversations: ConversationStore;
+  messages: MessageStore;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  receipts: DeliveryReceipts;
+  now: () => number;
+  maxBufferedBytes: number;
+  /** History pages read at most when a client catches up (each of up to 1000 events). @default 10 */
+  maxReplayPages?: number;
+}
+
+const REPLAY_PAGE = 1000;
+const TYPING_INTERVAL_MS = 3000;
+
+/**
+ * Keeps the connections of this gateway by user, subscribes the broker to exactly those users,
+ * and routes frames both ways.
+ */
+export class Dispatcher {
+  private readonly users = new Map<string, Set<Connection>>();
+  private readonly typingSent = new Map<string, number>();
+  private count = 0;
+
+  constructor(private readonly o: DispatcherOptions) {}
+
+  get connectionCount(): number {
+    return this.count;
+  }
+
+  /**
+   * Registers a connection, subscribes to its user if it is the first here, replays what it missed
+   * since `since`, then sends `connected` and goes live. Live events that arrive meanwhile wait in
+   * the connection's buffer and are sent after the replay, without duplicates.
+   */
+  async add(conn: Connection, since: string | undefined): Promise<void> {
+    conn.pending = [];
+    let set = this.users.get(conn.userId);
+    if (!set) this.users.set(conn.userId, (set = new Set()));
+    set.add(conn);
+    this.count++;
+    this.o.metrics.connectionsActive.set(this.count);
+    if (set.size === 1) {
+      this.o.metrics.subscribedUsers.set(this.users.size);
+      await this.o.broker.subscribe([conn.userId]);
+    }
+    await this.o.presence.connect({ userId: conn.userId, connectionId: conn.id }, 60_000).catch((err: unknown) => this.o.logger.warn({ err }, 'presence not recorded'));
+    let replay: string[] = [];
+    let recovered: boolean | undefined;
+    if (since !== undefined) {
+      ({ replay, recovered } = await this.readHistory(conn.userId, since));
+      this.o.metrics.replayedEvents.inc({ recovered: String(recovered) }, replay.length);
+    }
+    if (conn.closed) return;
+    const connected: ConnectedFrame = { type: 'connected', user_id: conn.userId, connection_id: conn.id, server_time: new Date(this.o.now()).toISOString(), ...(recovered === undefined ? {} : { recovered }) };
+    this.sendFrame(conn, JSON.stringify(connected), 'connected');
+    let last: string | undefined;
+    for (const payload of replay) {
+      const ev = peekEvent(payload);
+      last = ev?.event_id;
+      this.deliver(conn, payload, ev);
+    }
+    const pending = conn.pending;
+    conn.pending = null;
+    for (const payload of pending) {
+      const ev = peekEvent(payload);
+      if (last !== undefined && typeof ev?.event_id === 'string' && compareEventIds(ev.event_id, last) <= 0) continue;
+      this.deliver(conn, payload, ev);
+    }
+  }
+
+  private async readHistory(userId: string, since: string): Promise<{ replay: string[]; recovered: boolean }> {
+    if (since === 'invalid') return { replay: [], recovered: false };
+    const replay: string[] = [];
+    let cursor = since;
+    for (let page = 0; page < (this.o.maxReplayPages ?? 10); page++) {
+      const h = await this.o.broker.history(userId, cursor, REPLAY_PAGE);
+      if (!h.recovered) return { replay, recovered: page > 0 ? true : false };
+      replay.push(...h.events);
+      if (h.events.length < REPLAY_PAGE) return { replay, recovered: true };
+      cursor = peekEvent(h.events[h.events.length - 1]!)?.event_id as string;
+    }
+    return { replay, recovered: false };
+  }
+
+  async remove(conn: Connection): Promise<void> {
+    const set = this.users.get(conn.userId);
+    if (!set?.delete(conn)) return;
+    this.count--;
+    this.o.metrics.connectionsActive.set(this.count);
+    if (set.size === 0) {
+      this.users.delete(conn.userId);
+      this.o.metrics.subscribedUsers.set(this.users.size);
+      await this.o.broker.unsubscribe([conn.userId]);
+    }
+    await this.o.presence.disconnect({ userId: conn.userId, connectionId: conn.id });
+  }
+
+  /** A payload from the broker for one user: to each of the user's connections here. */
+  onBrokerMessage(userId: string, payload: string): void {
+    const set = this.users.get(userId);
+    if (!set) return;
+    const ev = peekEvent(payload);
+    if (typeof ev?.event_id === 'string') this.o.metrics.pubsubLag.observe(Math.max(0, this.o.now() - eventIdTime(ev.event_id)) / 1000);
+    for (const conn of set) {
+      if (conn.pending) conn.pending.push(payload);
+      else this.deliver(conn, payload, ev);
+    }
+  }
+
+  private deliver(conn: Connection, payload: string, ev: ReturnType<typeof peekEvent>): void {
+    const type = typeof ev?.type === 'string' ? ev.type : 'unknown';
+    const isNewMessage = type === 'new_message' && typeof ev?.message_id === 'string';
+    const ack =
+      isNewMessage && ev.sender_id !== conn.userId
+        ? () => this.o.receipts.delivered(ev.message_id as string, ev.conversation_id as string, conn.userId)
+        : undefined;
+    if (!this.sendFrame(conn, payload, type, ack)) return;
+    if (isNewMessage && typeof ev.created_at === 'string') {
+      this.o.metrics.deliveryLatency.observe(Math.max(0, this.o.now() - Date.parse(ev.created_at)) / 1000);
+    }
+  }
+
+  /** Sends one frame; closes a connection that cannot keep up (4008). */
+  private sendFrame(conn: Connection, payload: string, type: string, onWritten?: () => void): boolean {
+    if (conn.closed) return false;
+    if (conn.ws.bufferedAmount > this.o.maxBufferedBytes) {
+      this.o.metrics.connectionErrors.inc({ reason: 'slow_consumer' });
+      conn.close(CLOSE.slowConsumer, 'slow consumer');
+      return false;
+    }
+    conn.ws.send(payload, onWritten && ((err) => err === undefined || err === null ? onWritten() : undefined));
+    this.o.metrics.notificationsSent.inc({ type });
+    return true;
+  }
+
+  sendError(conn: Connection, code: string, message: string): void {
+    this.sendFrame(conn, JSON.stringify({ type: 'error', code, message }), 'error');
+  }
+
+  async onClientFrame(conn: Connection, data: string): Promise<void> {
+    const frame = parseClientFrame(data);
+    if ('error' in frame) {
+      this.o.metrics.clientFrames.inc({ type: 'invalid' });
+      return this.sendError(conn, frame.error, frame.message);
+    }
+    this.o.metrics.clientFrames.inc({ type: frame.type });
+    try {
+      switch (frame.type) {
+        case 'ping':
+          return void this.sendFrame(conn, '{"type":"pong"}', 'pong');
+        case 'typing':
+          return await this.typing(conn, frame.conversation_id);
+        case 'read':
+          await markRead(this.o, conn.userId, frame.message_id, this.o.now());
+          return;
+        case 'auth':
+          return this.sendError(conn, 'already_authenticated', 'this connection is authenticated');
+      }
+    } catch (err) {
+      if (isChat4AllError(err)) return this.sendError(conn, err.code, err.message);
+      this.o.logger.error({ err }, 'client frame failed');
+      this.sendError(conn, 'internal', 'the frame could not be handled');
+    }
+  }
+
+  /** Relays typing to the other members, at most once per sender and conversation every 3 s. */
+  private async typing(conn: Connection, conversationId: string): Promise<void> {
+    const key = `${conn.userId}:${conversationId}`;
+    const now = this.o.now();
+    const last = this.typingSent.get(key);
+    if (last !== undefined && now - last < TYPING_INTERVAL_MS) return;
+    const conv = await this.o.conversations.get(conversationId);
+    if (!conv?.members.includes(conn.userId)) return this.sendError(conn, 'conversation_not_found', 'no such conversation');
+    this.typingSent.set(key, now);
+    if (this.typingSent.size > 100_000) this.typingSent.clear();
+    const frame = { type: 'typing' as const, conversation_id: conversationId, user_id: conn.userId };
+    await this.o.broker.publishEphemeral(conv.members.filter((m) => m !== conn.userId).map((userId) => ({ userId, frame })));
+  }
+
+  /** Closes dead, silent and expired connections, pings the rest, refreshes their presence. */
+  async heartbeat(presenceTtlMs: number): Promise<void> {
+    const now = this.o.now();
+    const live: { userId: string; connectionId: string }[] = [];
+    for (const set of this.users.values()) {
+      for (const conn of set) {
+        if (now >= conn.expiresAt) {
+          conn.close(CLOSE.tokenExpired, 'token expired');
+          continue;
+        }
+        if (!conn.alive) {
+          this.o.metrics.connectionErrors.inc({ reason: 'heartbeat_timeout' });
+          conn.closed = true;
+          conn.ws.terminate();
+          continue;
+        }
+        conn.alive = false;
+        conn.ws.ping();
+        live.push({ userId: conn.userId, connectionId: conn.id });
+      }
+    }
+    await this.o.presence.refresh(live, presenceTtlMs).catch((err: unknown) => this.o.logger.warn({ err }, 'presence refresh failed'));
+  }
+
+  /** Closes every connection with `code`, in batches spread over `windowMs`; resolves when all have closed. */
+  async closeAll(code: number, reason: string, windowMs: number): Promise<void> {
+    const all = [...this.users.values()].flatMap((s) => [...s]);
+    const batches = windowMs > 0 ? Math.min(20, all.length) : 1;
+    const size = Math.ceil(all.length / Math.max(1, batches));
+    for (let i = 0; i < all.length; i += size) {
+      for (const conn of all.slice(i, i + size)) conn.close(code, reason);
+      if (windowMs > 0 && i + size < all.length) await new Promise((r) => setTimeout(r, windowMs / batches));
+    }
+    const deadline = this.o.now() + 6000;
+    while (this.count > 0 && this.o.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,215 @@
+import { type IncomingMessage, type Server, createServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  type Backend,
+  type Broker,
+  type ConversationStore,
+  type EventLog,
+  type MessageStore,
+  type Presence,
+  type TokenClaims,
+  type TokenService,
+  bearerToken,
+  isChat4AllError,
+  isEventId,
+  randomId,
+} from '@chat4all/core';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { CLOSE, Connection } from './connection.js';
+import { DeliveryReceipts } from './delivery-receipts.js';
+import { Dispatcher } from './dispatcher.js';
+import { GatewayMetrics } from './metrics.js';
+
+export interface GatewayOptions {
+  tokens: TokenService;
+  broker: Broker;
+  presence: Presence;
+  /** Where DELIVERED and READ receipts go. */
+  eventLog: EventLog;
+  /** Read only: membership for typing and read frames. */
+  conversations: ConversationStore;
+  messages: MessageStore;
+  logger: Logger;
+  registry: Registry;
+  /** WebSocket path. @default '/notifications' */
+  path?: string;
+  /** Protocol ping period; a connection silent for two periods is closed. @default 15_000 */
+  heartbeatMs?: number;
+  /** Largest client frame; larger ones close the connection with 1009. @default 16_384 */
+  maxPayloadBytes?: number;
+  /** Bytes a connection may have waiting to be written before it is closed with 4008. @default 1_048_576 */
+  maxBufferedBytes?: number;
+  /** Time a connection without a token has to send an `auth` frame. @default 10_000 */
+  authTimeoutMs?: number;
+  /** Presence registrations live this long and are refreshed each heartbeat. @default 60_000 */
+  presenceTtlMs?: number;
+  now?: () => number;
+}
+
+/**
+ * The WebSocket gateway: authenticates connections, subscribes to the notification channels of
+ * the users connected here (and only those), replays what a reconnecting client missed, pushes
+ * every event to every connection of its user, and reports DELIVERED receipts.
+ */
+export class WebSocketGateway {
+  readonly metrics: GatewayMetrics;
+  private readonly wss: WebSocketServer;
+  private readonly dispatcher: Dispatcher;
+  private readonly receipts: DeliveryReceipts;
+  private readonly now: () => number;
+  private readonly path: string;
+  private server: Server | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private draining = false;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.now = options.now ?? Date.now;
+    this.path = options.path ?? '/notifications';
+    this.metrics = new GatewayMetrics(options.registry);
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? 16_384, perMessageDeflate: false, clientTracking: false });
+    this.receipts = new DeliveryReceipts({ eventLog: options.eventLog, logger: options.logger, now: this.now });
+    this.dispatcher = new Dispatcher({ ...options, metrics: this.metrics, receipts: this.receipts, now: this.now, maxBufferedBytes: options.maxBufferedBytes ?? 1_048_576 });
+    options.broker.setListener((userId, payload) => this.dispatcher.onBrokerMessage(userId, payload));
+  }
+
+  /** Backends this gateway depends on, for /readyz. */
+  get backends(): Backend[] {
+    return [this.options.broker, this.options.presence, this.options.eventLog, this.options.conversations, this.options.messages];
+  }
+
+  /** False while draining: load balancers should send new connections elsewhere. */
+  get accepting(): boolean {
+    return !this.draining && this.server !== undefined;
+  }
+
+  get connectionCount(): number {
+    return this.dispatcher.connectionCount;
+  }
+
+  /** Starts serving WebSocket upgrades on `port` (0 picks one). Resolves the port. */
+  async listen(port: number, host = '0.0.0.0'): Promise<number> {
+    const server = createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'upgrade_required', message: `connect with WebSocket to ${this.path}` } }));
+    });
+    server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    this.server = server;
+    const hb = this.options.heartbeatMs ?? 15_000;
+    this.heartbeat = setInterval(() => void this.dispatcher.heartbeat(this.options.presenceTtlMs ?? 60_000), hb);
+    this.heartbeat.unref();
+    const address = server.address();
+    return typeof address === 'object' && address ? address.port : port;
+  }
+
+  private refuse(socket: Duplex, status: number, code: string, message: string): void {
+    this.metrics.connectionErrors.inc({ reason: code });
+    const body = JSON.stringify({ error: { code, message } });
+    const reason = status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Service Unavailable';
+    const extra = status === 401 ? 'WWW-Authenticate: Bearer\r\n' : status === 503 ? 'Retry-After: 1\r\n' : '';
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    if (url.pathname !== this.path) return this.refuse(socket, 404, 'not_found', `the WebSocket endpoint is ${this.path}`);
+    if (this.draining) return this.refuse(socket, 503, 'draining', 'this gateway is shutting down; connect again');
+    const token = url.searchParams.get('token') ?? bearerToken(req.headers.authorization);
+    const sinceParam = url.searchParams.get('since');
+    const since = sinceParam !== null && isEventId(sinceParam) ? sinceParam : sinceParam === null ? undefined : 'invalid';
+    let claims: TokenClaims | undefined;
+    if (token !== undefined) {
+      try {
+        claims = this.options.tokens.verify(token);
+      } catch (err) {
+        const code = isChat4AllError(err) ? err.code : 'invalid_token';
+        return this.refuse(socket, 401, code, code === 'token_expired' ? 'the access token has expired' : 'the access token is invalid');
+      }
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (claims) void this.open(ws, claims, since);
+      else this.awaitAuthFrame(ws, since);
+    });
+  }
+
+  /** A connection without a token in the URL or headers must authenticate with its first frame. */
+  private awaitAuthFrame(ws: WebSocket, since: string | undefined): void {
+    const timer = setTimeout(() => {
+      this.metrics.connectionErrors.inc({ reason: 'auth_timeout' });
+      ws.close(CLOSE.auth, 'authentication required');
+    }, this.options.authTimeoutMs ?? 10_000);
+    ws.once('message', (data) => {
+      clearTimeout(timer);
+      let claims: TokenClaims;
+      try {
+        const frame = JSON.parse(String(data)) as { type?: unknown; token?: unknown };
+        if (frame.type !== 'auth' || typeof frame.token !== 'string') throw new Error('not an auth frame');
+        claims = this.options.tokens.verify(frame.token);
+      } catch (err) {
+        const code = isChat4AllError(err) ? err.code : 'auth_required';
+        this.metrics.connectionErrors.inc({ reason: code });
+        ws.close(CLOSE.auth, code);
+        return;
+      }
+      void this.open(ws, claims, since);
+    });
+    ws.on('error', () => clearTimeout(timer));
+  }
+
+  private async open(ws: WebSocket, claims: TokenClaims, since: string | undefined): Promise<void> {
+    const conn = new Connection(ws, randomId(), claims.userId, claims.expiresAt * 1000);
+    const log = this.options.logger.child({ connection_id: conn.id, user_id: conn.userId });
+    ws.on('pong', () => (conn.alive = true));
+    ws.on('message', (data, isBinary) => {
+      conn.alive = true;
+      if (isBinary) return this.dispatcher.sendError(conn, 'binary_frame', 'frames are JSON text');
+      void this.dispatcher.onClientFrame(conn, String(data));
+    });
+    ws.on('error', (err) => {
+      this.metrics.connectionErrors.inc({ reason: 'socket_error' });
+      log.debug({ err }, 'socket error');
+    });
+    ws.on('close', (code) => {
+      conn.closed = true;
+      this.metrics.disconnects.inc({ code: String(code) });
+      void this.dispatcher.remove(conn).catch((err: unknown) => log.warn({ err }, 'cleanup after close failed'));
+    });
+    try {
+      await this.dispatcher.add(conn, since);
+      this.metrics.connects.inc();
+      log.debug('connected');
+    } catch (err) {
+      log.warn({ err }, 'could not set up the connection');
+      this.metrics.connectionErrors.inc({ reason: 'backend_unavailable' });
+      conn.close(1011, 'try again');
+    }
+  }
+
+  /**
+   * Stops accepting connections and closes the open ones with 1012 in batches spread over
+   * `windowMs`, so their clients reconnect elsewhere without a thundering herd. Resolves when all
+   * are closed.
+   */
+  async drain(windowMs = 10_000): Promise<void> {
+    this.draining = true;
+    await this.dispatcher.closeAll(CLOSE.draining, 'gateway draining', windowMs);
+  }
+
+  async close(): Promise<void> {
+    this.draining = true;
+    clearInterval(this.heartbeat);
+    await this.dispatcher.closeAll(CLOSE.draining, 'gateway stopping', 0);
+    await this.receipts.close();
+    const server = this.server;
+    this.server = undefined;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+}
