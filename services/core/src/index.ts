@@ -19,3 +19,4 @@ export * from './memory/memory-conversation-store.js';
 export * from './memory/memory-message-store.js';
 export * from './auth/tokens.js';
 export * from './use-cases/mark-read.js';
+export * from './rate-limit.js';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { memoryBackends } from './backends.js';
+import { type Backends, memoryBackends } from './backends.js';
 import { loadConfig } from './config.js';
-import { type RunningPlatform, startPlatform } from './platform.js';
+import { type GatewayTuning, type RunningPlatform, startPlatform } from './platform.js';
 
 export interface EmbeddedOptions {
   /** 0 or undefined: a free port. */
@@ -14,6 +14,14 @@ export interface EmbeddedOptions {
   heartbeatMs?: number;
   /** Logger for the platform. @default silent */
   logger?: pino.Logger;
+  gateway?: GatewayTuning;
+}
+
+/** A further gateway on the same backends. */
+export interface ExtraGateway {
+  websocketUrl: string;
+  platform: RunningPlatform;
+  close(): Promise<void>;
 }
 
 /** The whole platform on in-memory adapters inside the caller's process, for tests and tools. */
@@ -23,11 +31,15 @@ export interface Embedded {
   websocketUrl: string;
   metricsUrl: string;
   jwtSecret: string;
+  /** The shared in-memory backends (tests publish or inspect through them). */
+  backends: Backends;
   platform: RunningPlatform;
   /** Stops the gateway (its clients see their connections drop); the rest keeps running. */
   stopGateway(): Promise<void>;
   /** Starts a gateway again on the same port, on the same backends. */
   startGateway(): Promise<void>;
+  /** Starts another gateway on the same backends, on a free port (users spread over gateways). */
+  addGateway(): Promise<ExtraGateway>;
   close(): Promise<void>;
 }
 
@@ -46,9 +58,11 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   const backends = memoryBackends(config);
   const keepBackends = { ...backends, close: async () => {} };
   // The gateway runs as a platform of its own on the shared backends, so it can stop and start alone.
+  const tuning = options.gateway ? { gateway: options.gateway } : {};
+  const extras: RunningPlatform[] = [];
   const core = await startPlatform({ config: { ...config, role: 'api' }, backends: keepBackends, logger, jwtSecret, passwords: { N: 1024, r: 8, p: 1 } });
   const worker = await startPlatform({ config: { ...config, role: 'worker', metricsPort: 0 }, backends: keepBackends, logger, jwtSecret });
-  let gateway = await startPlatform({ config: { ...config, role: 'gateway' }, backends: keepBackends, logger, jwtSecret });
+  let gateway = await startPlatform({ config: { ...config, role: 'gateway' }, backends: keepBackends, logger, jwtSecret, ...tuning });
   const websocketPort = gateway.websocketPort!;
   const metricsPort = gateway.metricsPort!;
   return {
@@ -56,6 +70,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     websocketUrl: `ws://127.0.0.1:${websocketPort}`,
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     jwtSecret,
+    backends,
     get platform() {
       return gateway;
     },
@@ -63,9 +78,15 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       await gateway.shutdown(0);
     },
     async startGateway() {
-      gateway = await startPlatform({ config: { ...config, role: 'gateway', websocketPort, metricsPort }, backends: keepBackends, logger, jwtSecret });
+      gateway = await startPlatform({ config: { ...config, role: 'gateway', websocketPort, metricsPort }, backends: keepBackends, logger, jwtSecret, ...tuning });
+    },
+    async addGateway() {
+      const extra = await startPlatform({ config: { ...config, role: 'gateway', websocketPort: 0, metricsPort: 0 }, backends: keepBackends, logger, jwtSecret, ...tuning });
+      extras.push(extra);
+      return { websocketUrl: `ws://127.0.0.1:${extra.websocketPort}`, platform: extra, close: () => extra.shutdown(0) };
     },
     async close() {
+      await Promise.all(extras.map((g) => g.shutdown(0)));
       await gateway.shutdown(0);
       await core.shutdown(0);
       await worker.shutdown(0);

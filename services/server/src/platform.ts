@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { createApiApp } from '@chat4all/api';
 import { type Backend, TokenService } from '@chat4all/core';
 import { RouterWorker } from '@chat4all/router-worker';
-import { WebSocketGateway } from '@chat4all/websocket-gateway';
+import { type GatewayOptions, WebSocketGateway } from '@chat4all/websocket-gateway';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -18,7 +18,11 @@ export interface PlatformOptions {
   jwtSecret: string;
   /** scrypt cost for new password hashes (tests lower it). */
   passwords?: { N: number; r: number; p: number };
+  /** Gateway settings beyond the configuration (tests tighten limits and intervals). */
+  gateway?: GatewayTuning;
 }
+
+export type GatewayTuning = Partial<Pick<GatewayOptions, 'limits' | 'presenceIntervalMs' | 'presenceTtlMs' | 'maxBufferedBytes' | 'authTimeoutMs'>>;
 
 /** The roles running in this process, and how to stop them. */
 export interface RunningPlatform {
@@ -62,6 +66,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       logger: logger.child({ role: 'gateway' }),
       registry,
       heartbeatMs: config.heartbeatMs,
+      ...options.gateway,
     });
     running.websocketPort = await gateway.listen(config.websocketPort, config.host);
     running.gateway = gateway;

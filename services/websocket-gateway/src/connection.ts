@@ -1,3 +1,4 @@
+import type { TokenBucket } from '@chat4all/core';
 import type { WebSocket } from 'ws';
 
 /** Close codes of the wire contract. */
@@ -19,6 +20,8 @@ export class Connection {
   alive = true;
   pending: string[] | null = null;
   closed = false;
+  /** Made on the first client frame: idle connections carry no limiter. */
+  frames: TokenBucket | undefined;
 
   constructor(
     readonly ws: WebSocket,

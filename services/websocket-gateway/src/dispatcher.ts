@@ -16,6 +16,7 @@ import { parseClientFrame } from './client-frames.js';
 import { CLOSE, type Connection } from './connection.js';
 import type { DeliveryReceipts } from './delivery-receipts.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { PresenceNotifier } from './presence-notifier.js';
 
 export interface DispatcherOptions {
   broker: Broker;
@@ -26,7 +27,10 @@ export interface DispatcherOptions {
   logger: Logger;
   metrics: GatewayMetrics;
   receipts: DeliveryReceipts;
+  presenceNotifier: PresenceNotifier;
   now: () => number;
+  /** Presence registrations live this long unless refreshed by the heartbeat. */
+  presenceTtlMs: number;
   maxBufferedBytes: number;
   /** History pages read at most when a client catches up (each of up to 1000 events). @default 10 */
   maxReplayPages?: number;
@@ -66,7 +70,10 @@ export class Dispatcher {
       this.o.metrics.subscribedUsers.set(this.users.size);
       await this.o.broker.subscribe([conn.userId]);
     }
-    await this.o.presence.connect({ userId: conn.userId, connectionId: conn.id }, 60_000).catch((err: unknown) => this.o.logger.warn({ err }, 'presence not recorded'));
+    await this.o.presence.connect({ userId: conn.userId, connectionId: conn.id }, this.o.presenceTtlMs).then(
+      ({ wasOnline }) => wasOnline || this.o.presenceNotifier.changed(conn.userId),
+      (err: unknown) => this.o.logger.warn({ err }, 'presence not recorded'),
+    );
     let replay: string[] = [];
     let recovered: boolean | undefined;
     if (since !== undefined) {
@@ -115,7 +122,13 @@ export class Dispatcher {
       this.o.metrics.subscribedUsers.set(this.users.size);
       await this.o.broker.unsubscribe([conn.userId]);
     }
-    await this.o.presence.disconnect({ userId: conn.userId, connectionId: conn.id });
+    const { stillOnline } = await this.o.presence.disconnect({ userId: conn.userId, connectionId: conn.id });
+    if (!stillOnline) this.o.presenceNotifier.changed(conn.userId);
+  }
+
+  /** Connections of `userId` on this gateway. */
+  connectionsOf(userId: string): number {
+    return this.users.get(userId)?.size ?? 0;
   }
 
   /** A payload from the broker for one user: to each of the user's connections here. */
@@ -192,10 +205,14 @@ export class Dispatcher {
     const now = this.o.now();
     const last = this.typingSent.get(key);
     if (last !== undefined && now - last < TYPING_INTERVAL_MS) return;
-    const conv = await this.o.conversations.get(conversationId);
-    if (!conv?.members.includes(conn.userId)) return this.sendError(conn, 'conversation_not_found', 'no such conversation');
+    // Claim the slot before any await, so frames racing in together relay once.
     this.typingSent.set(key, now);
     if (this.typingSent.size > 100_000) this.typingSent.clear();
+    const conv = await this.o.conversations.get(conversationId);
+    if (!conv?.members.includes(conn.userId)) {
+      this.typingSent.delete(key);
+      return this.sendError(conn, 'conversation_not_found', 'no such conversation');
+    }
     const frame = { type: 'typing' as const, conversation_id: conversationId, user_id: conn.userId };
     await this.o.broker.publishEphemeral(conv.members.filter((m) => m !== conn.userId).map((userId) => ({ userId, frame })));
   }
@@ -221,6 +238,7 @@ export class Dispatcher {
         live.push({ userId: conn.userId, connectionId: conn.id });
       }
     }
+    this.o.presenceNotifier.sweep();
     await this.o.presence.refresh(live, presenceTtlMs).catch((err: unknown) => this.o.logger.warn({ err }, 'presence refresh failed'));
   }
 

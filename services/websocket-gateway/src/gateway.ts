@@ -7,12 +7,15 @@ import {
   type EventLog,
   type MessageStore,
   type Presence,
+  type RateLimit,
   type TokenClaims,
   type TokenService,
   bearerToken,
   isChat4AllError,
   isEventId,
+  KeyedRateLimiter,
   randomId,
+  TokenBucket,
 } from '@chat4all/core';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -21,6 +24,26 @@ import { CLOSE, Connection } from './connection.js';
 import { DeliveryReceipts } from './delivery-receipts.js';
 import { Dispatcher } from './dispatcher.js';
 import { GatewayMetrics } from './metrics.js';
+import { PresenceNotifier } from './presence-notifier.js';
+
+/** What one client may do; beyond it, it is refused or closed (4029). */
+export interface GatewayLimits {
+  /** Connections one user may hold on this gateway. @default 10 */
+  connectionsPerUser: number;
+  /** Frames one connection may send. @default { perSecond: 10, burst: 20 } */
+  connectionFrames: RateLimit;
+  /** Frames one user may send over all its connections here. @default { perSecond: 20, burst: 40 } */
+  userFrames: RateLimit;
+  /** New connections this gateway accepts, from everyone: a reconnect storm waits its turn. @default { perSecond: 500, burst: 1000 } */
+  connects: RateLimit;
+}
+
+export const DEFAULT_LIMITS: GatewayLimits = {
+  connectionsPerUser: 10,
+  connectionFrames: { perSecond: 10, burst: 20 },
+  userFrames: { perSecond: 20, burst: 40 },
+  connects: { perSecond: 500, burst: 1000 },
+};
 
 export interface GatewayOptions {
   tokens: TokenService;
@@ -45,6 +68,9 @@ export interface GatewayOptions {
   authTimeoutMs?: number;
   /** Presence registrations live this long and are refreshed each heartbeat. @default 60_000 */
   presenceTtlMs?: number;
+  /** At most one presence event per user every this long. @default 5000 */
+  presenceIntervalMs?: number;
+  limits?: Partial<GatewayLimits>;
   now?: () => number;
 }
 
@@ -63,14 +89,30 @@ export class WebSocketGateway {
   private server: Server | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private draining = false;
+  private readonly limits: GatewayLimits;
+  private readonly connectLimiter: TokenBucket;
+  private readonly userFrames: KeyedRateLimiter;
+  private readonly presenceNotifier: PresenceNotifier;
 
   constructor(private readonly options: GatewayOptions) {
     this.now = options.now ?? Date.now;
     this.path = options.path ?? '/notifications';
     this.metrics = new GatewayMetrics(options.registry);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? 16_384, perMessageDeflate: false, clientTracking: false });
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.connectLimiter = new TokenBucket(this.limits.connects, this.now);
+    this.userFrames = new KeyedRateLimiter(this.limits.userFrames, this.now);
     this.receipts = new DeliveryReceipts({ eventLog: options.eventLog, logger: options.logger, now: this.now });
-    this.dispatcher = new Dispatcher({ ...options, metrics: this.metrics, receipts: this.receipts, now: this.now, maxBufferedBytes: options.maxBufferedBytes ?? 1_048_576 });
+    this.presenceNotifier = new PresenceNotifier({ ...options, now: this.now, ...(options.presenceIntervalMs === undefined ? {} : { intervalMs: options.presenceIntervalMs }) });
+    this.dispatcher = new Dispatcher({
+      ...options,
+      metrics: this.metrics,
+      receipts: this.receipts,
+      presenceNotifier: this.presenceNotifier,
+      now: this.now,
+      maxBufferedBytes: options.maxBufferedBytes ?? 1_048_576,
+      presenceTtlMs: options.presenceTtlMs ?? 60_000,
+    });
     options.broker.setListener((userId, payload) => this.dispatcher.onBrokerMessage(userId, payload));
   }
 
@@ -106,11 +148,11 @@ export class WebSocketGateway {
     return typeof address === 'object' && address ? address.port : port;
   }
 
-  private refuse(socket: Duplex, status: number, code: string, message: string): void {
+  private refuse(socket: Duplex, status: 401 | 404 | 429 | 503, code: string, message: string, retryAfterSeconds = 1): void {
     this.metrics.connectionErrors.inc({ reason: code });
     const body = JSON.stringify({ error: { code, message } });
-    const reason = status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Service Unavailable';
-    const extra = status === 401 ? 'WWW-Authenticate: Bearer\r\n' : status === 503 ? 'Retry-After: 1\r\n' : '';
+    const reason = { 401: 'Unauthorized', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status];
+    const extra = status === 401 ? 'WWW-Authenticate: Bearer\r\n' : status >= 429 ? `Retry-After: ${retryAfterSeconds}\r\n` : '';
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
   }
 
@@ -119,6 +161,9 @@ export class WebSocketGateway {
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname !== this.path) return this.refuse(socket, 404, 'not_found', `the WebSocket endpoint is ${this.path}`);
     if (this.draining) return this.refuse(socket, 503, 'draining', 'this gateway is shutting down; connect again');
+    if (!this.connectLimiter.take()) {
+      return this.refuse(socket, 503, 'overloaded', 'too many new connections; retry shortly', Math.ceil(this.connectLimiter.retryAfterMs() / 1000) + 1);
+    }
     const token = url.searchParams.get('token') ?? bearerToken(req.headers.authorization);
     const sinceParam = url.searchParams.get('since');
     const since = sinceParam !== null && isEventId(sinceParam) ? sinceParam : sinceParam === null ? undefined : 'invalid';
@@ -129,6 +174,9 @@ export class WebSocketGateway {
       } catch (err) {
         const code = isChat4AllError(err) ? err.code : 'invalid_token';
         return this.refuse(socket, 401, code, code === 'token_expired' ? 'the access token has expired' : 'the access token is invalid');
+      }
+      if (this.dispatcher.connectionsOf(claims.userId) >= this.limits.connectionsPerUser) {
+        return this.refuse(socket, 429, 'too_many_connections', `at most ${this.limits.connectionsPerUser} connections per user`, 5);
       }
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -156,6 +204,11 @@ export class WebSocketGateway {
         ws.close(CLOSE.auth, code);
         return;
       }
+      if (this.dispatcher.connectionsOf(claims.userId) >= this.limits.connectionsPerUser) {
+        this.metrics.connectionErrors.inc({ reason: 'too_many_connections' });
+        ws.close(CLOSE.rateLimited, 'too_many_connections');
+        return;
+      }
       void this.open(ws, claims, since);
     });
     ws.on('error', () => clearTimeout(timer));
@@ -167,6 +220,7 @@ export class WebSocketGateway {
     ws.on('pong', () => (conn.alive = true));
     ws.on('message', (data, isBinary) => {
       conn.alive = true;
+      if (!this.allowFrame(conn)) return;
       if (isBinary) return this.dispatcher.sendError(conn, 'binary_frame', 'frames are JSON text');
       void this.dispatcher.onClientFrame(conn, String(data));
     });
@@ -190,6 +244,15 @@ export class WebSocketGateway {
     }
   }
 
+  /** Spends a frame of the connection's and the user's budgets; closes with 4029 when either is spent. */
+  private allowFrame(conn: Connection): boolean {
+    conn.frames ??= new TokenBucket(this.limits.connectionFrames, this.now);
+    if (conn.frames.take() && this.userFrames.take(conn.userId) === 0) return true;
+    this.metrics.connectionErrors.inc({ reason: 'rate_limited' });
+    conn.close(CLOSE.rateLimited, 'rate limited');
+    return false;
+  }
+
   /**
    * Stops accepting connections and closes the open ones with 1012 in batches spread over
    * `windowMs`, so their clients reconnect elsewhere without a thundering herd. Resolves when all
@@ -205,6 +268,7 @@ export class WebSocketGateway {
     clearInterval(this.heartbeat);
     await this.dispatcher.closeAll(CLOSE.draining, 'gateway stopping', 0);
     await this.receipts.close();
+    this.presenceNotifier.close();
     const server = this.server;
     this.server = undefined;
     if (server) {

@@ -1,3 +1,3 @@
-export { WebSocketGateway, type GatewayOptions } from './gateway.js';
+export { WebSocketGateway, DEFAULT_LIMITS, type GatewayOptions, type GatewayLimits } from './gateway.js';
 export { CLOSE } from './connection.js';
 export { GatewayMetrics } from './metrics.js';

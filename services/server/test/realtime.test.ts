@@ -1,0 +1,230 @@
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import { after, describe, it } from 'node:test';
+import { sleep, waitFor } from '@chat4all/core/testing';
+import { type Embedded, type EmbeddedOptions, startEmbedded } from '@chat4all/server';
+import jwt from 'jsonwebtoken';
+import { Device, signUp, upgradeStatus } from './clients.js';
+
+const platforms: Embedded[] = [];
+const devices: Device[] = [];
+async function platform(options: EmbeddedOptions = {}): Promise<Embedded> {
+  const p = await startEmbedded(options);
+  platforms.push(p);
+  return p;
+}
+async function connect(url: string, token: string, query = ''): Promise<Device> {
+  const d = await Device.connect(url, token, query);
+  devices.push(d);
+  return d;
+}
+after(async () => {
+  await Promise.all(devices.map((d) => d.close().catch(() => {})));
+  await Promise.all(platforms.map((p) => p.close()));
+});
+
+async function direct(from: Awaited<ReturnType<typeof signUp>>, to: Awaited<ReturnType<typeof signUp>>): Promise<string> {
+  const r = await from.http.call('POST', '/v1/conversations', { type: 'direct', members: [to.username] });
+  return r.body.conversation_id;
+}
+
+describe('catch-up after a reconnect', () => {
+  it('replays exactly the 50 missed messages of three conversations, in order, once, then live ones', async () => {
+    const p = await platform();
+    const alice = await signUp(p.apiUrl, 'alice');
+    const senders = [await signUp(p.apiUrl, 'bob'), await signUp(p.apiUrl, 'carol'), await signUp(p.apiUrl, 'dave')];
+    const convs = await Promise.all(senders.map((s) => direct(s, alice)));
+    const a = await connect(p.websocketUrl, alice.token);
+    const warm = await senders[0]!.http.call('POST', '/v1/messages', { conversation_id: convs[0], content: 'warm-up' });
+    await a.next((f) => f.message_id === warm.body.message_id, 'warm-up');
+    const since = a.lastEventId()!;
+    await a.close();
+    const sent = new Map<string, string[]>(convs.map((c) => [c, []]));
+    for (let i = 0; i < 50; i++) {
+      const k = i % 3;
+      const r = await senders[k]!.http.call('POST', '/v1/messages', { conversation_id: convs[k], content: `m${i}` });
+      sent.get(convs[k]!)!.push(r.body.message_id);
+    }
+    await sleep(200);
+    const back = await connect(p.websocketUrl, alice.token, `&since=${since}`);
+    assert.equal(back.frames[0]!.recovered, true);
+    const live = await senders[1]!.http.call('POST', '/v1/messages', { conversation_id: convs[1], content: 'live' });
+    await back.next((f) => f.message_id === live.body.message_id, 'live message');
+    const got = back.of('new_message');
+    assert.equal(got.length, 51);
+    assert.equal(got[50]!.message_id, live.body.message_id, 'live after the replay');
+    for (const [c, ids] of sent) assert.deepEqual(got.slice(0, 50).filter((f) => f.conversation_id === c).map((f) => f.message_id), ids, `order in ${c}`);
+    assert.equal(new Set(got.map((f) => f.message_id)).size, 51, 'no duplicates');
+  });
+
+  it('loses nothing and repeats nothing while messages keep arriving during the reconnect', async () => {
+    const p = await platform();
+    const alice = await signUp(p.apiUrl, 'alice');
+    const bob = await signUp(p.apiUrl, 'bob');
+    const conv = await direct(bob, alice);
+    const sent: string[] = [];
+    let sending = true;
+    let first: Device | undefined = await connect(p.websocketUrl, alice.token);
+    const sender = (async () => {
+      for (let i = 0; sending && i < 400; i++) {
+        const r = await bob.http.call('POST', '/v1/messages', { conversation_id: conv, content: `n${i}` });
+        sent.push(r.body.message_id);
+        await sleep(2);
+      }
+    })();
+    const seen: string[] = [];
+    let since: string | undefined;
+    for (let round = 0; round < 4; round++) {
+      const d = first ?? (await connect(p.websocketUrl, alice.token, `&since=${since}`));
+      if (!first) assert.equal(d.frames[0]!.recovered, true);
+      first = undefined;
+      await sleep(60);
+      await d.close();
+      seen.push(...d.of('new_message').map((f) => f.message_id));
+      since = d.lastEventId() ?? since;
+    }
+    sending = false;
+    await sender;
+    const last = await connect(p.websocketUrl, alice.token, `&since=${since}`);
+    const missing = () => sent.filter((id) => !seen.includes(id) && !last.of('new_message').some((f) => f.message_id === id));
+    await waitFor(() => missing().length === 0, 'every sent message seen').catch((err: Error) => {
+      throw new Error(`${err.message}: ${missing().length} of ${sent.length} missing; seen ${seen.length}; recovered=${last.frames[0]!.recovered}`);
+    });
+    seen.push(...last.of('new_message').map((f) => f.message_id));
+    assert.ok(sent.length > 10);
+    assert.deepEqual(seen, sent, 'every message once, in order, across four reconnects');
+  });
+});
+
+describe('presence', () => {
+  it('tells contacts on another gateway when a user comes and goes, and shows it on the conversation', async () => {
+    const p = await platform({ gateway: { presenceIntervalMs: 300 } });
+    const gw2 = await p.addGateway();
+    const alice = await signUp(p.apiUrl, 'alice');
+    const bob = await signUp(p.apiUrl, 'bob');
+    const stranger = await signUp(p.apiUrl, 'eve');
+    const conv = await direct(bob, alice);
+    const b = await connect(gw2.websocketUrl, bob.token);
+    const e = await connect(gw2.websocketUrl, stranger.token);
+    const a1 = await connect(p.websocketUrl, alice.token);
+    await b.next((f) => f.type === 'presence' && f.user_id === alice.userId && f.status === 'online', 'online');
+    const view = await bob.http.call('GET', `/v1/conversations/${conv}`);
+    assert.equal(view.body.members.find((m: any) => m.user_id === alice.userId).online, true);
+    const a2 = await connect(gw2.websocketUrl, alice.token);
+    await a1.close();
+    await sleep(700);
+    assert.equal(b.of('presence').filter((f) => f.user_id === alice.userId).length, 1, 'still online on another device: no event');
+    await a2.close();
+    await b.next((f) => f.type === 'presence' && f.user_id === alice.userId && f.status === 'offline', 'offline');
+    const later = await bob.http.call('GET', `/v1/conversations/${conv}`);
+    assert.equal(later.body.members.find((m: any) => m.user_id === alice.userId).online, false);
+    assert.equal(e.of('presence').length, 0, 'non-contacts hear nothing');
+  });
+
+  it('does not storm contacts when a connection flaps', async () => {
+    const p = await platform({ gateway: { presenceIntervalMs: 1000 } });
+    const alice = await signUp(p.apiUrl, 'alice');
+    const bob = await signUp(p.apiUrl, 'bob');
+    await direct(bob, alice);
+    const b = await connect(p.websocketUrl, bob.token);
+    const started = Date.now();
+    for (let i = 0; i < 10; i++) {
+      const d = await Device.connect(p.websocketUrl, alice.token);
+      await d.close();
+    }
+    const flapMs = Date.now() - started;
+    await sleep(1500);
+    const events = b.of('presence').filter((f) => f.user_id === alice.userId);
+    assert.ok(events.length <= Math.ceil(flapMs / 1000) + 2, `${events.length} presence events for 10 flaps in ${flapMs} ms`);
+    assert.equal(events.at(-1)?.status, 'offline', 'the last event is the state it ended in');
+  });
+});
+
+describe('typing', () => {
+  it('reaches the other members only, throttled, and never enters history', async () => {
+    const p = await platform();
+    const [alice, bob, carol, eve] = [await signUp(p.apiUrl, 'alice'), await signUp(p.apiUrl, 'bob'), await signUp(p.apiUrl, 'carol'), await signUp(p.apiUrl, 'eve')];
+    const g = await alice.http.call('POST', '/v1/conversations', { type: 'group', name: 'g', members: [bob.username, carol.username] });
+    const conv = g.body.conversation_id;
+    const [a, b, c, e] = [await connect(p.websocketUrl, alice.token), await connect(p.websocketUrl, bob.token), await connect(p.websocketUrl, carol.token), await connect(p.websocketUrl, eve.token)];
+    for (let i = 0; i < 5; i++) a.send({ type: 'typing', conversation_id: conv });
+    for (const d of [b, c]) await d.next((f) => f.type === 'typing' && f.user_id === alice.userId && f.conversation_id === conv, 'typing');
+    e.send({ type: 'typing', conversation_id: conv });
+    await e.next((f) => f.type === 'error' && f.code === 'conversation_not_found', 'a non-member is refused');
+    await sleep(300);
+    assert.equal(b.of('typing').length, 1, 'five frames, one event');
+    assert.equal(a.of('typing').length, 0, 'not echoed to the typist');
+    assert.equal(e.of('typing').length, 0);
+    const history = await bob.http.call('GET', `/v1/conversations/${conv}/messages`);
+    assert.equal(history.body.messages.length, 0);
+  });
+
+  it('marks a message read with the read frame', async () => {
+    const p = await platform();
+    const alice = await signUp(p.apiUrl, 'alice');
+    const bob = await signUp(p.apiUrl, 'bob');
+    const conv = await direct(bob, alice);
+    const b = await connect(p.websocketUrl, bob.token);
+    const a = await connect(p.websocketUrl, alice.token);
+    const m = await bob.http.call('POST', '/v1/messages', { conversation_id: conv, content: 'read me' });
+    await a.next((f) => f.message_id === m.body.message_id, 'message');
+    a.send({ type: 'read', message_id: m.body.message_id });
+    await b.next((f) => f.type === 'message_status' && f.status === 'READ', 'READ to the sender');
+    await a.next((f) => f.type === 'message_status' && f.status === 'READ', 'READ to the reader\'s devices');
+    a.send({ type: 'read', message_id: '00000000-0000-7000-8000-000000000000' });
+    await a.next((f) => f.type === 'error' && f.code === 'message_not_found', 'unknown message');
+  });
+});
+
+describe('protection of the gateway', () => {
+  it('closes a client that stops reading with 4008, with memory bounded', async () => {
+    const p = await platform({ gateway: { maxBufferedBytes: 256 * 1024 } });
+    const alice = await signUp(p.apiUrl, 'alice');
+    const slow = await connect(p.websocketUrl, alice.token);
+    const socket = (slow.ws as any)._socket as Socket;
+    socket.pause();
+    const broker = p.backends.newBroker();
+    const before = process.memoryUsage();
+    const content = 'x'.repeat(10_000);
+    for (let i = 0; i < 3000; i++) {
+      await broker.publish([{ userId: alice.userId, body: { type: 'new_message', message_id: `m${i}`, conversation_id: 'c', sender_id: 's', content, created_at: new Date().toISOString() } as any }]);
+      if (i % 100 === 0) await sleep(1);
+    }
+    const metrics = await waitFor(async () => {
+      const t = await (await fetch(p.metricsUrl)).text();
+      return /connection_errors_total\{reason="slow_consumer"\} [1-9]/.test(t) && t;
+    }, 'a slow_consumer close');
+    assert.ok(metrics);
+    const grown = process.memoryUsage().external + process.memoryUsage().arrayBuffers - before.external - before.arrayBuffers;
+    assert.ok(grown < 24 * 1024 * 1024, `buffers grew by ${grown} bytes for 30 MB published`);
+    socket.resume();
+    await waitFor(() => slow.closeCode, 'the close');
+    assert.equal(slow.closeCode, 4008);
+    await broker.close();
+  });
+
+  it('limits connections per user, frames per connection, and new connections per gateway', async () => {
+    const p = await platform({ gateway: { limits: { connectionsPerUser: 2, connectionFrames: { perSecond: 5, burst: 5 }, connects: { perSecond: 1, burst: 8 } } } });
+    const alice = await signUp(p.apiUrl, 'alice');
+    const url = `${p.websocketUrl}/notifications?token=${alice.token}`;
+    const d1 = await connect(p.websocketUrl, alice.token);
+    await connect(p.websocketUrl, alice.token);
+    assert.equal(await upgradeStatus(url), 429, 'a third connection of one user');
+    for (let i = 0; i < 20; i++) d1.send({ type: 'ping' });
+    await waitFor(() => d1.closeCode, 'rate-limit close');
+    assert.equal(d1.closeCode, 4029);
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push(await upgradeStatus(`${p.websocketUrl}/notifications?token=bad`));
+    assert.ok(statuses.includes(503), `a burst of connects is shed: ${statuses.join(',')}`);
+  });
+
+  it('closes a connection when its token expires, with 4001', async () => {
+    const p = await platform({ heartbeatMs: 200 });
+    const alice = await signUp(p.apiUrl, 'alice');
+    const now = Math.floor(Date.now() / 1000);
+    const short = jwt.sign({ sub: alice.userId, username: alice.username, iat: now, exp: now + 2 }, p.jwtSecret, { algorithm: 'HS256' });
+    const d = await connect(p.websocketUrl, short);
+    await waitFor(() => d.closeCode, 'expiry close', 6000);
+    assert.equal(d.closeCode, 4001);
+  });
+});
