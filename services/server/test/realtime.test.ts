@@ -75,7 +75,7 @@ describe('catch-up after a reconnect', () => {
     const seen: string[] = [];
     let since: string | undefined;
     for (let round = 0; round < 4; round++) {
-      const d = first ?? (await connect(p.websocketUrl, alice.token, `&since=${since}`));
+      const d: Device = first ?? (await connect(p.websocketUrl, alice.token, `&since=${since}`));
       if (!first) assert.equal(d.frames[0]!.recovered, true);
       first = undefined;
       await sleep(60);

@@ -20,6 +20,8 @@ export class Connection {
   alive = true;
   pending: string[] | null = null;
   closed = false;
+  /** The last event delivered, to catch up from if the broker missed some. */
+  lastEventId: string | undefined;
   /** Made on the first client frame: idle connections carry no limiter. */
   frames: TokenBucket | undefined;
 

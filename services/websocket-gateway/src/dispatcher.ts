@@ -83,18 +83,52 @@ export class Dispatcher {
     if (conn.closed) return;
     const connected: ConnectedFrame = { type: 'connected', user_id: conn.userId, connection_id: conn.id, server_time: new Date(this.o.now()).toISOString(), ...(recovered === undefined ? {} : { recovered }) };
     this.sendFrame(conn, JSON.stringify(connected), 'connected');
+    this.replayThenLive(conn, replay);
+  }
+
+  /** Sends `replay`, then the live payloads that waited meanwhile, skipping those already replayed. */
+  private replayThenLive(conn: Connection, replay: string[]): void {
     let last: string | undefined;
     for (const payload of replay) {
       const ev = peekEvent(payload);
       last = ev?.event_id;
       this.deliver(conn, payload, ev);
     }
-    const pending = conn.pending;
+    const pending = conn.pending ?? [];
     conn.pending = null;
     for (const payload of pending) {
       const ev = peekEvent(payload);
       if (last !== undefined && typeof ev?.event_id === 'string' && compareEventIds(ev.event_id, last) <= 0) continue;
       this.deliver(conn, payload, ev);
+    }
+  }
+
+  /**
+   * After the broker restored lost subscriptions: every connection catches up from history since
+   * the last event it got. A connection whose gap is beyond history is closed with 1012, so its
+   * client reconnects, is told `recovered: false`, and re-reads over HTTP.
+   */
+  async catchUpAll(): Promise<void> {
+    const conns = [...this.users.values()].flatMap((s) => [...s]).filter((c) => !c.closed && !c.pending);
+    for (const conn of conns) conn.pending = [];
+    this.o.logger.warn({ connections: conns.length }, 'broker resubscribed: catching connections up from history');
+    for (const conn of conns) {
+      try {
+        if (conn.lastEventId === undefined) {
+          this.replayThenLive(conn, []);
+          continue;
+        }
+        const { replay, recovered } = await this.readHistory(conn.userId, conn.lastEventId);
+        this.o.metrics.replayedEvents.inc({ recovered: String(recovered) }, replay.length);
+        if (!recovered) {
+          conn.close(CLOSE.draining, 'missed events beyond history; reconnect');
+          continue;
+        }
+        this.replayThenLive(conn, replay);
+      } catch (err) {
+        this.o.logger.warn({ err, connection_id: conn.id }, 'catch-up failed; closing so the client reconnects');
+        conn.close(CLOSE.draining, 'reconnect');
+      }
     }
   }
 
@@ -151,6 +185,7 @@ export class Dispatcher {
         ? () => this.o.receipts.delivered(ev.message_id as string, ev.conversation_id as string, conn.userId)
         : undefined;
     if (!this.sendFrame(conn, payload, type, ack)) return;
+    if (typeof ev?.event_id === 'string') conn.lastEventId = ev.event_id;
     if (isNewMessage && typeof ev.created_at === 'string') {
       this.o.metrics.deliveryLatency.observe(Math.max(0, this.o.now() - Date.parse(ev.created_at)) / 1000);
     }

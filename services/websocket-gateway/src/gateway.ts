@@ -113,7 +113,10 @@ export class WebSocketGateway {
       maxBufferedBytes: options.maxBufferedBytes ?? 1_048_576,
       presenceTtlMs: options.presenceTtlMs ?? 60_000,
     });
-    options.broker.setListener((userId, payload) => this.dispatcher.onBrokerMessage(userId, payload));
+    options.broker.setListener(
+      (userId, payload) => this.dispatcher.onBrokerMessage(userId, payload),
+      () => void this.dispatcher.catchUpAll(),
+    );
   }
 
   /** Backends this gateway depends on, for /readyz. */

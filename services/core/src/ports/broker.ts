@@ -46,8 +46,12 @@ export interface Broker extends Backend {
   publish(deliveries: EventDelivery[]): Promise<string[]>;
   /** Publishes frames to users' channels without keeping them in history (typing, presence). */
   publishEphemeral(deliveries: EphemeralDelivery[]): Promise<void>;
-  /** Sets the one listener of this broker instance (the gateway's dispatcher). */
-  setListener(listener: BrokerListener): void;
+  /**
+   * Sets the one listener of this broker instance (the gateway's dispatcher). `onResubscribed`
+   * is called after the adapter lost its connection and restored every subscription: payloads
+   * published in between may have been missed, and the listener should catch up from history.
+   */
+  setListener(listener: BrokerListener, onResubscribed?: () => void): void;
   /**
    * Subscribes this instance to the users' channels. Once it resolves, every later publish to
    * those users reaches the listener. Idempotent; calls close together are sent as one batch.
