@@ -4,7 +4,8 @@ SHELL := /bin/bash
 
 export CHAT4ALL_CACHE ?= $(HOME)/.cache/chat4all
 NODE_TEST := node --import tsx --test --test-concurrency=2 --test-timeout=120000
-UNIT_TESTS = $(shell find services cli -name '*.test.ts' -not -name '*.integration.test.ts' -not -path '*/node_modules/*' | sort)
+UNIT_TESTS = $(shell find services cli cdk8s -name '*.test.ts' -not -name '*.integration.test.ts' -not -path '*/node_modules/*' 2>/dev/null | sort)
+SERVICE_TESTS = $(shell find services cli -name '*.integration.test.ts' -not -path '*/node_modules/*' | sort)
 
 .PHONY: help
 help: ## Show this list
@@ -41,5 +42,25 @@ check-imports: install ## Check package boundaries: no import cycles, no undecla
 test-unit: install ## Unit, contract (in-memory adapters) and in-process end-to-end tests
 	$(NODE_TEST) $(UNIT_TESTS)
 
+.PHONY: dev
+dev: install ## The platform as production runs it: real Kafka, Cassandra, Redis+Sentinel; api, worker, two gateways
+	scripts/dev.sh
+
+.PHONY: services-up
+services-up: ## Install (cached) and start real Kafka, Cassandra, Redis with Sentinel on 127.0.0.1
+	scripts/services.sh up
+
+.PHONY: services-down
+services-down: ## Stop the real servers
+	scripts/services.sh down
+
+.PHONY: services-status
+services-status: ## Show which real servers run, with pids and ports
+	scripts/services.sh status
+
+.PHONY: test-integration
+test-integration: install services-up ## Contract suites on real servers, cross-process and fault tests
+	set -a; eval "$$(scripts/services.sh env)"; set +a; $(NODE_TEST) --test-concurrency=1 $(SERVICE_TESTS)
+
 .PHONY: test
-test: typecheck lint check-imports test-unit ## Everything CI runs: type-check, lint, import check, all tests
+test: typecheck lint check-imports test-unit test-integration ## Everything CI runs: type-check, lint, import check, all tests

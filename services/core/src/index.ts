@@ -20,3 +20,4 @@ export * from './memory/memory-message-store.js';
 export * from './auth/tokens.js';
 export * from './use-cases/mark-read.js';
 export * from './rate-limit.js';
+export * from './conversation-cache.js';

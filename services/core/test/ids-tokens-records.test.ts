@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TokenService, UuidV7Generator, compareEventIds, decodeMessageRecord, directConversationId, isChat4AllError, isUuid, uuidV7Time } from '@chat4all/core';
+import { TokenService, UuidV7Generator, compareEventIds, decodeMessageRecord, directConversationId, isChat4AllError, isUuid, uuidV7Time } from '../src/index.js';
 import jwt from 'jsonwebtoken';
 
 describe('ids', () => {

@@ -1,5 +1,5 @@
-import { MemoryBroker, MemoryBrokerHub, MemoryConversationStore, MemoryEventLog, MemoryMessageStore, MemoryPresence, MemoryUserStore } from '@chat4all/core';
-import { describeBroker, describeConversationStore, describeEventLog, describeMessageStore, describePresence, describeUserStore } from '@chat4all/core/testing';
+import { MemoryBroker, MemoryBrokerHub, MemoryConversationStore, MemoryEventLog, MemoryMessageStore, MemoryPresence, MemoryUserStore } from '../src/index.js';
+import { describeBroker, describeConversationStore, describeEventLog, describeMessageStore, describePresence, describeUserStore } from '../src/testing/index.js';
 
 describeEventLog('memory', async () => new MemoryEventLog());
 const hub = new MemoryBrokerHub();

@@ -27,6 +27,12 @@ export async function handleMessage(deps: HandlerDeps, rec: MessageRecord): Prom
   const conv = await deps.conversations.get(rec.conversation_id);
   if (!conv) throw notFound('conversation_not_found', `conversation ${rec.conversation_id} does not exist`);
   if (!conv.members.includes(rec.sender_id)) throw invalid('sender_not_member', 'the sender is not a member of the conversation');
+  if (rec.client_message_id !== undefined) {
+    // The api claims client_message_ids; when it could not (store down), the claim happens here,
+    // and a second record of the same send (a client retry meanwhile) is dropped.
+    const claim = await deps.messages.claimClientMessageId(rec.sender_id, rec.client_message_id, { message_id: rec.message_id, conversation_id: rec.conversation_id, created_at: rec.created_at });
+    if (claim.message_id !== rec.message_id) return 0;
+  }
   const sentAt = new Date(deps.now()).toISOString();
   await deps.messages.insert({
     message_id: rec.message_id,

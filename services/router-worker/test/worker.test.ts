@@ -16,7 +16,7 @@ import {
   unavailable,
 } from '@chat4all/core';
 import { waitFor } from '@chat4all/core/testing';
-import { RouterWorker } from '@chat4all/router-worker';
+import { RouterWorker } from '../src/index.js';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 
@@ -59,6 +59,20 @@ describe('router worker', () => {
     assert.deepEqual(new Set(t.received.map((r) => r.userId)), new Set([t.alice, t.bob]));
     assert.equal(t.received[0]!.payload.type, 'new_message');
     assert.equal((await t.conversations.get(rec.conversation_id))!.last_activity_at, rec.created_at);
+    await t.stop();
+  });
+
+  it('stores one message for two records of one send (a claim deferred by the api)', async () => {
+    const t = await setup();
+    const a = { ...t.message('once'), client_message_id: 'k-1' };
+    const b = { ...t.message('once'), client_message_id: 'k-1' };
+    await t.eventLog.append(TOPIC_MESSAGES, [a, b].map((r) => ({ key: r.conversation_id, value: encodeRecord(r) })));
+    const next = t.message('next');
+    await t.eventLog.append(TOPIC_MESSAGES, [{ key: next.conversation_id, value: encodeRecord(next) }]);
+    await waitFor(async () => (await t.messages.get(next.message_id)) !== undefined, 'the next message');
+    const page = await t.messages.history(t.conv.conversation_id, { limit: 10 });
+    assert.deepEqual(page.messages.map((m) => m.message_id), [a.message_id, next.message_id]);
+    assert.equal(t.received.filter((r) => r.payload.message_id === b.message_id).length, 0, 'the second record is not fanned out');
     await t.stop();
   });
 

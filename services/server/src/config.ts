@@ -19,6 +19,8 @@ export interface ServerConfig {
   drainSeconds: number;
   historyMaxEvents: number;
   historyTtlSeconds: number;
+  /** Messages one user may send per second (twice that in a burst). */
+  sendRateLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -38,8 +40,6 @@ const FLAGS = {
   'log-format': 'LOG_FORMAT',
 } as const;
 
-/** Backend variables whose presence selects a real adapter. */
-export const BACKEND_VARIABLES = ['KAFKA_BROKERS', 'CASSANDRA_CONTACT_POINTS', 'REDIS_URL', 'REDIS_SENTINELS'] as const;
 
 function int(env: Env, name: string, def: number, min: number, max: number): number {
   const raw = env[name];
@@ -79,12 +79,14 @@ export function loadConfig(env: Env, isTty = false): ServerConfig {
   const role = oneOf(env, 'ROLE', ROLES, 'all');
   const jwtSecret = env.JWT_SECRET === '' ? undefined : env.JWT_SECRET;
   if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) throw new ConfigError('JWT_SECRET must be at least 32 bytes long');
-  const usesRealBackends = BACKEND_VARIABLES.some((v) => env[v] !== undefined && env[v] !== '');
   if (role !== 'all' && jwtSecret === undefined && role !== 'worker') {
     throw new ConfigError(`JWT_SECRET is required for ROLE=${role}: the api and the gateways must share it`);
   }
-  if (role !== 'all' && !usesRealBackends) {
-    throw new ConfigError(`ROLE=${role} runs beside other processes, so it needs shared backends: set ${BACKEND_VARIABLES.join(', ')} (or use ROLE=all)`);
+  if (role !== 'all') {
+    const missing = [['KAFKA_BROKERS'], ['CASSANDRA_CONTACT_POINTS'], ['REDIS_URL', 'REDIS_SENTINELS']].filter((alts) => !alts.some((v) => env[v]));
+    if (missing.length > 0) {
+      throw new ConfigError(`ROLE=${role} runs beside other processes, so its backends must be shared: set ${missing.map((m) => m.join(' or ')).join(', ')} (or use ROLE=all)`);
+    }
   }
   const config: ServerConfig = {
     role,
@@ -100,6 +102,7 @@ export function loadConfig(env: Env, isTty = false): ServerConfig {
     drainSeconds: int(env, 'DRAIN_SECONDS', 10, 0, 600),
     historyMaxEvents: int(env, 'HISTORY_MAX_EVENTS', 1000, 1000, 100_000),
     historyTtlSeconds: int(env, 'HISTORY_TTL_SECONDS', 86_400, 86_400, 30 * 86_400),
+    sendRateLimit: int(env, 'SEND_RATE_LIMIT', 50, 1, 1_000_000),
   };
   return Object.freeze(config);
 }

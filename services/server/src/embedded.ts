@@ -53,6 +53,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     WEBSOCKET_PORT: String(options.websocketPort ?? 0),
     METRICS_PORT: String(options.metricsPort ?? 0),
     HEARTBEAT_MS: String(options.heartbeatMs ?? 15_000),
+    SEND_RATE_LIMIT: "1000",
     LOG_FORMAT: 'json',
   });
   const backends = memoryBackends(config);

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /** chat4all-server: reads the configuration, picks the adapters, runs the roles. Wiring only. */
 import { randomBytes } from 'node:crypto';
-import { memoryBackends } from './backends.js';
-import { ConfigError, USAGE, flagsToEnv, loadConfig, BACKEND_VARIABLES } from './config.js';
+import { ConfigError, USAGE, flagsToEnv, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startPlatform } from './platform.js';
+import { parseBackendEnv, selectBackends } from './real-backends.js';
 
 async function main(): Promise<void> {
   let config;
@@ -15,8 +15,7 @@ async function main(): Promise<void> {
       return;
     }
     config = loadConfig({ ...process.env, ...flagEnv }, process.stdout.isTTY === true);
-    const real = BACKEND_VARIABLES.filter((v) => process.env[v]);
-    if (real.length > 0) throw new ConfigError(`${real.join(', ')}: real backends are not wired into this build; unset them to run on in-memory adapters`);
+    parseBackendEnv(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`chat4all-server: ${err.message}`);
@@ -25,7 +24,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config);
-  const backends = memoryBackends(config);
+  const backends = await selectBackends(config, process.env, logger);
   const jwtSecret = config.jwtSecret ?? randomBytes(32).toString('base64url');
   const platform = await startPlatform({ config, backends, logger, jwtSecret });
 

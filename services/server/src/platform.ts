@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { createApiApp } from '@chat4all/api';
-import { type Backend, TokenService } from '@chat4all/core';
+import { type Backend, CachingConversationStore, TokenService } from '@chat4all/core';
 import { RouterWorker } from '@chat4all/router-worker';
 import { type GatewayOptions, WebSocketGateway } from '@chat4all/websocket-gateway';
 import type { FastifyInstance } from 'fastify';
@@ -61,7 +61,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       broker: backends.newBroker(),
       presence: backends.presence,
       eventLog: backends.eventLog,
-      conversations: backends.conversations,
+      conversations: new CachingConversationStore(backends.conversations),
       messages: backends.messages,
       logger: logger.child({ role: 'gateway' }),
       registry,
@@ -85,13 +85,14 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   if (has(config.role, 'api')) {
     const api = await createApiApp({
       users: backends.users,
-      conversations: backends.conversations,
+      conversations: new CachingConversationStore(backends.conversations),
       messages: backends.messages,
       eventLog: backends.eventLog,
       presence: backends.presence,
       tokens,
       logger: logger.child({ role: 'api' }),
       registry,
+      sendRate: { perSecond: config.sendRateLimit, burst: config.sendRateLimit * 2 },
       ...(options.passwords ? { passwords: options.passwords } : {}),
     });
     await api.listen({ port: config.apiPort, host: config.host });

@@ -93,3 +93,65 @@ export function upgradeStatus(url: string, headers: Record<string, string> = {})
     ws.once('error', () => resolve(0));
   });
 }
+
+/**
+ * A client as a real device behaves: reconnects with `since` whenever its connection drops, and
+ * shows each message once (dedupe by message_id), counting the duplicates it dropped.
+ */
+export class Listener {
+  readonly shown: string[] = [];
+  duplicates = 0;
+  reconnects = 0;
+  notRecovered = 0;
+  private readonly seen = new Set<string>();
+  private since: string | undefined;
+  private ws: WebSocket | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly urls: string[],
+    private readonly token: string,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.open();
+  }
+
+  private open(): Promise<void> {
+    const url = this.urls[this.reconnects % this.urls.length]!;
+    const ws = new WebSocket(`${url}/notifications?token=${encodeURIComponent(this.token)}${this.since ? `&since=${this.since}` : ''}`);
+    this.ws = ws;
+    return new Promise((resolve) => {
+      ws.on('message', (d) => {
+        const f = JSON.parse(String(d)) as Frame;
+        if (f.type === 'connected') {
+          if (f.recovered === false) this.notRecovered++;
+          resolve();
+        }
+        if (f.event_id) this.since = f.event_id;
+        if (f.type !== 'new_message') return;
+        if (this.seen.has(f.message_id)) this.duplicates++;
+        else {
+          this.seen.add(f.message_id);
+          this.shown.push(f.message_id);
+        }
+      });
+      const retry = () => {
+        if (this.stopped || this.ws !== ws) return;
+        this.reconnects++;
+        setTimeout(() => void this.open().then(resolve), 100 + Math.random() * 200);
+      };
+      ws.on('close', retry);
+      ws.on('error', () => {});
+    });
+  }
+
+  has(ids: string[]): boolean {
+    return ids.every((id) => this.seen.has(id));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.ws?.terminate();
+  }
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sleep, waitFor } from '@chat4all/core/testing';
-import { type Embedded, startEmbedded } from '@chat4all/server';
+import { type Embedded, startEmbedded } from '../src/index.js';
 import jwt from 'jsonwebtoken';
 import { Device, Http, signUp, upgradeStatus } from './clients.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { sleep, waitFor } from '@chat4all/core/testing';
-import { type Embedded, type EmbeddedOptions, startEmbedded } from '@chat4all/server';
+import { type Embedded, type EmbeddedOptions, startEmbedded } from '../src/index.js';
 import jwt from 'jsonwebtoken';
 import { Device, signUp, upgradeStatus } from './clients.js';
 

@@ -167,6 +167,7 @@ export class Dispatcher {
 
   /** A payload from the broker for one user: to each of the user's connections here. */
   onBrokerMessage(userId: string, payload: string): void {
+    this.o.metrics.brokerMessages.inc();
     const set = this.users.get(userId);
     if (!set) return;
     const ev = peekEvent(payload);

@@ -14,6 +14,7 @@ export class GatewayMetrics {
   readonly subscribedUsers: Gauge;
   readonly replayedEvents: Counter<'recovered'>;
   readonly clientFrames: Counter<'type'>;
+  readonly brokerMessages: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -26,6 +27,7 @@ export class GatewayMetrics {
     this.pubsubLag = new Histogram({ name: 'pubsub_lag_seconds', help: 'From the broker assigning an event id to the gateway receiving the event', buckets: LATENCY_BUCKETS, registers });
     this.subscribedUsers = new Gauge({ name: 'websocket_subscribed_users', help: 'Users whose notification channel this gateway is subscribed to', registers });
     this.replayedEvents = new Counter({ name: 'catchup_events_replayed_total', help: 'Events replayed to reconnecting clients', labelNames: ['recovered'], registers });
+    this.brokerMessages = new Counter({ name: 'websocket_broker_messages_total', help: 'Payloads received from the broker (only for users connected to this gateway)', registers });
     this.clientFrames = new Counter({ name: 'websocket_client_frames_total', help: 'Frames received from clients, by type (invalid for unparseable ones)', labelNames: ['type'], registers });
   }
 }

@@ -26,8 +26,8 @@ export interface ReadResult {
 export async function markRead(deps: MarkReadDeps, userId: string, messageId: string, now: number): Promise<ReadResult> {
   const message = await deps.messages.get(messageId);
   const conv = message && (await deps.conversations.get(message.conversation_id));
-  if (!message || !conv?.members.includes(userId)) throw notFound('message_not_found', 'no such message');
-  if (message.sender_id === userId) throw conflict('own_message', 'you cannot mark your own message as read');
+  if (!message || !conv?.members.includes(userId)) throw notFound('message_not_found', 'the message does not exist');
+  if (message.sender_id === userId) throw conflict('own_message', 'a sender cannot mark its own message read');
   const existing = await deps.messages.getReceipt(messageId, userId);
   if (existing?.read_at !== undefined) return { message_id: messageId, status: 'READ', read_at: existing.read_at };
   const at = new Date(now).toISOString();

@@ -1,0 +1,128 @@
+import {
+  KeyedRateLimiter,
+  UuidV7Generator,
+  randomId,
+  type Backend,
+  type ConversationStore,
+  type EventLog,
+  type MessageStore,
+  type Presence,
+  type RateLimit,
+  type TokenService,
+  type UserStore,
+} from '@chat4all/core';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { PasswordHasher, type ScryptParams } from './auth/passwords.js';
+import type { ApiContext } from './context.js';
+import { authRoutes } from './http/auth.js';
+import { authenticate } from './http/authenticate.js';
+import { conversationRoutes } from './http/conversations.js';
+import { handleError, handleNotFound } from './http/errors.js';
+import { healthRoutes } from './http/health.js';
+import { messageRoutes } from './http/messages.js';
+import { ApiMetrics } from './http/metrics.js';
+import { userRoutes } from './http/users.js';
+import { createValidatorCompiler } from './http/validation.js';
+import { buildOpenApiDocument, type CollectedRoute } from './openapi.js';
+import { openApiSchema, type RouteSchema } from './schemas.js';
+
+export interface ApiOptions {
+  users: UserStore;
+  conversations: ConversationStore;
+  messages: MessageStore;
+  /** Messages go to TOPIC_MESSAGES and read receipts to TOPIC_RECEIPTS, keyed by conversation id. */
+  eventLog: EventLog;
+  /** For the members' `online` flag. */
+  presence: Presence;
+  tokens: TokenService;
+  /** The service's logger; request logs go to a child of it with credentials redacted. */
+  logger: Logger;
+  /** Where the api registers its metrics (never the global default registry); one app per registry. */
+  registry: Registry;
+  /** @default a new UuidV7Generator on `now` */
+  ids?: UuidV7Generator;
+  /** Unix milliseconds. @default Date.now */
+  now?: () => number;
+  /** scrypt cost of new password hashes. @default { N: 2 ** 15, r: 8, p: 3 } */
+  passwords?: ScryptParams;
+  /** Backends reported by /readyz besides the stores, the event log and presence. */
+  backends?: Backend[];
+  /** Messages one user may send. @default { perSecond: 50, burst: 100 } */
+  sendRate?: RateLimit;
+}
+
+/** The request body limit: far above the largest valid request (a 10 KiB message), far below harm. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Paths of the log lines that must never carry credentials, whatever a later change logs. */
+const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'password', 'password_hash', 'access_token', '*.password', '*.password_hash', '*.access_token'];
+
+function context(options: ApiOptions): ApiContext {
+  const now = options.now ?? Date.now;
+  return {
+    users: options.users,
+    conversations: options.conversations,
+    messages: options.messages,
+    eventLog: options.eventLog,
+    presence: options.presence,
+    tokens: options.tokens,
+    passwords: new PasswordHasher(options.passwords),
+    ids: options.ids ?? new UuidV7Generator(now),
+    sendLimiter: new KeyedRateLimiter(options.sendRate ?? { perSecond: 50, burst: 100 }, now),
+    now,
+  };
+}
+
+/** JSON only. An empty JSON body counts as no body (clients send the header on bodiless POSTs). */
+function setUpParsers(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else parseJson(request, body as string, done);
+  });
+}
+
+/** Builds the api's Fastify app over the given ports: ready to `listen` or to `inject`. */
+export async function createApiApp(options: ApiOptions): Promise<FastifyInstance> {
+  const ctx = context(options);
+  const metrics = new ApiMetrics(options.registry);
+  const logger: FastifyBaseLogger = options.logger.child({}, { redact: { paths: REDACT, censor: '[redacted]' } });
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: () => randomId(),
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  });
+
+  const routes: CollectedRoute[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, schema: r.schema as RouteSchema | undefined });
+  });
+  app.setValidatorCompiler(createValidatorCompiler());
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+  setUpParsers(app);
+  metrics.install(app);
+  app.addHook('onRequest', async (request, reply) => void reply.header('x-request-id', request.id));
+
+  const backends = [options.users, options.conversations, options.messages, options.eventLog, options.presence, ...(options.backends ?? [])];
+  healthRoutes(app, backends, options.registry);
+  let document: object | undefined;
+  app.get('/openapi.json', { schema: openApiSchema }, async () => (document ??= buildOpenApiDocument(routes)));
+  authRoutes(app, ctx);
+  await app.register(
+    async (v1) => {
+      v1.addHook('onRequest', authenticate(ctx));
+      userRoutes(v1, ctx);
+      conversationRoutes(v1, ctx);
+      messageRoutes(v1, ctx, metrics);
+    },
+    { prefix: '/v1' },
+  );
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,26 @@
+import type { ConversationStore, EventLog, KeyedRateLimiter, MessageStore, Presence, TokenService, UserStore, UuidV7Generator } from '@chat4all/core';
+import type { PasswordHasher } from './auth/passwords.js';
+
+/**
+ * What the use-cases of the api work with: the ports, the token service, an id generator and a
+ * clock. Built once by createApiApp and shared by every request; holds no per-request state.
+ */
+export interface ApiContext {
+  users: UserStore;
+  conversations: ConversationStore;
+  messages: MessageStore;
+  eventLog: EventLog;
+  presence: Presence;
+  tokens: TokenService;
+  passwords: PasswordHasher;
+  ids: UuidV7Generator;
+  /** Sends per user (POST /v1/messages); over it, 429 with Retry-After. */
+  sendLimiter: KeyedRateLimiter;
+  /** Unix milliseconds. */
+  now: () => number;
+}
+
+/** The context's clock as an ISO-8601 UTC string (the wire format of times). */
+export function isoNow(ctx: Pick<ApiContext, 'now'>): string {
+  return new Date(ctx.now()).toISOString();
+}

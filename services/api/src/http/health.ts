@@ -1,0 +1,47 @@
+import type { Backend, BackendHealth } from '@chat4all/core';
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import { healthzSchema, metricsSchema, readyzSchema } from '../schemas.js';
+
+export interface Readiness {
+  status: 'ready' | 'not_ready';
+  backends: Record<string, BackendHealth>;
+}
+
+function check(b: Backend): BackendHealth {
+  try {
+    return b.health();
+  } catch {
+    return { status: 'down', detail: 'health check failed' };
+  }
+}
+
+/**
+ * Each backend's state by name. Adapters sharing a name (the stores of one Cassandra, or the
+ * in-memory adapters, all `memory`) are reported once: down if any of them is down.
+ */
+export function readiness(backends: Backend[]): Readiness {
+  const out: Record<string, BackendHealth> = {};
+  for (const b of new Set(backends)) {
+    const h = check(b);
+    const prev = out[b.backendName];
+    if (!prev || (prev.status === 'up' && h.status === 'down')) out[b.backendName] = h.detail === undefined ? { status: h.status } : { status: h.status, detail: h.detail };
+  }
+  const ready = Object.values(out).every((h) => h.status === 'up');
+  return { status: ready ? 'ready' : 'not_ready', backends: out };
+}
+
+/** GET /healthz, /readyz and /metrics. Probes and scrapes log at warn only, to keep the logs for requests. */
+export function healthRoutes(app: FastifyInstance, backends: Backend[], registry: Registry): void {
+  app.get('/healthz', { schema: healthzSchema, logLevel: 'warn' }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { schema: readyzSchema, logLevel: 'warn' }, async (_request, reply) => {
+    const r = readiness(backends);
+    return reply.code(r.status === 'ready' ? 200 : 503).send(r);
+  });
+
+  app.get('/metrics', { schema: metricsSchema, logLevel: 'warn' }, async (_request, reply) => {
+    const text = await registry.metrics();
+    return reply.type(registry.contentType).send(text);
+  });
+}

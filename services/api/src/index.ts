@@ -1,0 +1,3 @@
+export { createApiApp, BODY_LIMIT_BYTES, type ApiOptions } from './app.js';
+export { PasswordHasher, DEFAULT_SCRYPT_PARAMS, type ScryptParams } from './auth/passwords.js';
+export { buildOpenApiDocument } from './openapi.js';

@@ -1,0 +1,137 @@
+import {
+  Chat4AllError,
+  MAX_CONTENT_BYTES,
+  TOPIC_MESSAGES,
+  conflict,
+  encodeRecord,
+  invalid,
+  isChat4AllError,
+  isUuid,
+  markRead as markMessageRead,
+  notFound,
+  type ClientMessageClaim,
+  type Message,
+  type MessageRecord,
+} from '@chat4all/core';
+import { isoNow, type ApiContext } from '../context.js';
+import { memberConversation } from './conversations.js';
+
+export interface SendMessageInput {
+  conversation_id: string;
+  content: string;
+  client_message_id?: string;
+}
+
+/** The answer to a send: the message is in the event log, not yet stored. */
+export interface AcceptedMessage {
+  message_id: string;
+  conversation_id: string;
+  status: 'ACCEPTED';
+  created_at: string;
+}
+
+export interface SendMessageResult {
+  accepted: AcceptedMessage;
+  /** True when this was a retry of an earlier send (same client_message_id) answered with its first answer. */
+  replayed: boolean;
+}
+
+export interface HistoryResult {
+  /** Oldest first. */
+  messages: Message[];
+  /** Pass as `before` to read the page of older messages; absent when there is none. */
+  next_before?: string;
+}
+
+export interface ReadResult {
+  message_id: string;
+  status: 'READ';
+  read_at: string;
+}
+
+const reused = () => conflict('client_message_id_reused', 'this client_message_id was used for another message');
+const messageNotFound = () => notFound('message_not_found', 'the message does not exist');
+
+function checkContent(content: string): void {
+  const bytes = Buffer.byteLength(content, 'utf8');
+  if (bytes === 0) throw invalid('content_empty', 'the content is empty', [{ field: 'body.content', message: 'must not be empty' }]);
+  if (bytes > MAX_CONTENT_BYTES) {
+    throw new Chat4AllError('too_large', 'content_too_large', `the content is ${bytes} bytes, over the bound of ${MAX_CONTENT_BYTES} UTF-8 bytes`);
+  }
+}
+
+/** Appends one record keyed by its conversation. Any failure means nothing was accepted: 503, retry. */
+async function append(ctx: ApiContext, topic: string, record: MessageRecord): Promise<void> {
+  try {
+    await ctx.eventLog.append(topic, [{ key: record.conversation_id, value: encodeRecord(record) }]);
+  } catch (err) {
+    const retryAfterSeconds = (isChat4AllError(err) && err.retryAfterSeconds) || 1;
+    throw new Chat4AllError('unavailable', 'unavailable', 'the service cannot accept this now; retry later', { cause: err, retryAfterSeconds });
+  }
+}
+
+/**
+ * Claims the client_message_id; when the store is unavailable, accepts without the claim and
+ * leaves it to the worker, which claims it before storing and drops a second record of the same
+ * send. A retry during the outage may then get a different message_id, but one message is stored.
+ */
+async function claimOrDefer(ctx: ApiContext, senderId: string, cmid: string, candidate: ClientMessageClaim): Promise<ClientMessageClaim> {
+  try {
+    return await ctx.messages.claimClientMessageId(senderId, cmid, candidate);
+  } catch (err) {
+    if (isChat4AllError(err, 'unavailable')) return candidate;
+    throw err;
+  }
+}
+
+/**
+ * Accepts a message: checks its size and the sender's membership, gives it a time-ordered id and
+ * appends it to the `messages` topic. With a client_message_id, a retry answers the first answer
+ * and stores one message: if the first message is already stored nothing is appended; otherwise
+ * the same record is appended again (the first append may have failed; the worker's insert is
+ * idempotent by message_id).
+ */
+export async function sendMessage(ctx: ApiContext, senderId: string, input: SendMessageInput): Promise<SendMessageResult> {
+  checkContent(input.content);
+  const waitMs = ctx.sendLimiter.take(senderId);
+  if (waitMs > 0) throw new Chat4AllError('rate_limited', 'rate_limited', 'too many messages; slow down', { retryAfterSeconds: Math.ceil(waitMs / 1000) });
+  await memberConversation(ctx, senderId, input.conversation_id);
+  const candidate: ClientMessageClaim = { message_id: ctx.ids.next(), conversation_id: input.conversation_id, created_at: isoNow(ctx) };
+  const cmid = input.client_message_id;
+  const claim = cmid === undefined ? candidate : await claimOrDefer(ctx, senderId, cmid, candidate);
+  const replayed = claim.message_id !== candidate.message_id;
+  const accepted: AcceptedMessage = { message_id: claim.message_id, conversation_id: claim.conversation_id, status: 'ACCEPTED', created_at: claim.created_at };
+  if (replayed) {
+    if (claim.conversation_id !== input.conversation_id) throw reused();
+    const stored = await ctx.messages.get(claim.message_id);
+    if (stored) {
+      if (stored.content !== input.content) throw reused();
+      return { accepted, replayed };
+    }
+  }
+  const record: MessageRecord = { v: 1, ...claim, sender_id: senderId, content: input.content, ...(cmid === undefined ? {} : { client_message_id: cmid }) };
+  await append(ctx, TOPIC_MESSAGES, record);
+  return { accepted, replayed };
+}
+
+/** A page of a conversation's stored messages, oldest first, older than `before` when given. */
+export async function readHistory(ctx: ApiContext, callerId: string, conversationId: string, page: { limit: number; before?: string }): Promise<HistoryResult> {
+  await memberConversation(ctx, callerId, conversationId);
+  const { messages, has_more } = await ctx.messages.history(conversationId, page);
+  const first = messages[0];
+  return has_more && first ? { messages, next_before: first.message_id } : { messages };
+}
+
+/**
+ * Marks a stored message read by the caller: core's one rule for the api and the WebSocket `read`
+ * frame (members only, not the sender, idempotent once stored).
+ */
+export async function markRead(ctx: ApiContext, callerId: string, messageId: string): Promise<ReadResult> {
+  if (!isUuid(messageId)) throw messageNotFound();
+  try {
+    return await markMessageRead(ctx, callerId, messageId, ctx.now());
+  } catch (err) {
+    if (isChat4AllError(err, 'unavailable')) throw new Chat4AllError('unavailable', 'unavailable', 'the service cannot accept this now; retry later', { cause: err, retryAfterSeconds: err.retryAfterSeconds ?? 1 });
+    throw err;
+  }
+}

@@ -1,0 +1,80 @@
+import { hostname } from 'node:os';
+import { CassandraStores, parseCassandraOptions } from '@chat4all/cassandra';
+import type { Broker } from '@chat4all/core';
+import { KafkaEventLog, parseKafkaOptions } from '@chat4all/kafka';
+import { RedisBroker, RedisPresence, parseRedisOptions } from '@chat4all/redis';
+import type { Logger } from 'pino';
+import { type Backends, memoryBackends } from './backends.js';
+import { ConfigError, type ServerConfig } from './config.js';
+
+type Env = Record<string, string | undefined>;
+
+/** Parses the backend variables; throws ConfigError naming the one at fault. */
+export function parseBackendEnv(env: Env) {
+  try {
+    return { kafka: parseKafkaOptions(env), cassandra: parseCassandraOptions(env), redis: parseRedisOptions(env) };
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
+/**
+ * The adapters selected by the environment: Kafka when KAFKA_BROKERS is set, Cassandra when
+ * CASSANDRA_CONTACT_POINTS is, Redis when REDIS_URL or REDIS_SENTINELS is; memory for the rest
+ * (role `all` only: separate roles need every backend shared). Connecting is attempted at start,
+ * but a backend that is down does not stop the process: it reports not ready and reconnects.
+ */
+export async function selectBackends(config: ServerConfig, env: Env, logger: Logger): Promise<Backends> {
+  const parsed = parseBackendEnv(env);
+  const fallback = memoryBackends(config);
+  const kinds: string[] = [];
+  const log = logger.child({ component: 'backends' });
+  const tryConnect = (name: string, p: Promise<unknown>) =>
+    p.catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, `${name} not reachable yet; will keep trying and report not ready meanwhile`));
+
+  let eventLog = fallback.eventLog;
+  if (parsed.kafka) {
+    const kafka = new KafkaEventLog({ ...parsed.kafka, clientId: `chat4all-${config.role}-${hostname()}`, logger: logger.child({ component: 'kafka' }) });
+    await tryConnect('kafka', kafka.connect());
+    eventLog = kafka;
+    kinds.push('kafka');
+  }
+  let stores: Pick<Backends, 'users' | 'conversations' | 'messages'> = fallback;
+  let cassandra: CassandraStores | undefined;
+  if (parsed.cassandra) {
+    cassandra = new CassandraStores({ ...parsed.cassandra, logger: logger.child({ component: 'cassandra' }) });
+    await tryConnect('cassandra', cassandra.connect());
+    stores = cassandra;
+    kinds.push('cassandra');
+  }
+  let presence = fallback.presence;
+  const brokers: Broker[] = [];
+  let newBroker = fallback.newBroker;
+  if (parsed.redis) {
+    const redis = parsed.redis;
+    const p = new RedisPresence({ redis, logger: logger.child({ component: 'redis' }) });
+    await tryConnect('redis', p.start());
+    presence = p;
+    newBroker = () => {
+      const b = new RedisBroker({ redis, logger: logger.child({ component: 'redis' }), retention: { maxEvents: config.historyMaxEvents, ttlMs: config.historyTtlSeconds * 1000 } });
+      void tryConnect('redis', b.connect());
+      brokers.push(b);
+      return b;
+    };
+    kinds.push('redis');
+  }
+  return {
+    kind: kinds.length === 0 ? 'memory' : kinds.join('+'),
+    users: stores.users,
+    conversations: stores.conversations,
+    messages: stores.messages,
+    eventLog,
+    presence,
+    newBroker,
+    async close() {
+      await Promise.allSettled(brokers.map((b) => b.close()));
+      await Promise.allSettled([eventLog.close(), presence.close(), cassandra?.close()]);
+      await fallback.close();
+    },
+  };
+}

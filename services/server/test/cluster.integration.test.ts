@@ -1,0 +1,238 @@
+/**
+ * The platform as production runs it: api, worker and two gateways as separate processes on real
+ * Kafka, Cassandra and Redis with Sentinel (`scripts/services.sh up`), and faults injected by
+ * killing and stopping things. Every test counts what was sent and what was shown.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { sleep, waitFor } from '@chat4all/core/testing';
+import { Kafka, logLevel } from 'kafkajs';
+import { Device, Listener, signUp } from './clients.js';
+import { ServerProcess, freePort } from './processes.js';
+
+const services = (...args: string[]) => execFileSync('scripts/services.sh', args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 }).toString();
+
+function requireEnv(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run \`scripts/services.sh up\` and \`eval "$(scripts/services.sh env)"\` (make test-integration does both)`);
+  return v;
+}
+
+describe('the platform across processes, on real servers', { timeout: 900_000 }, () => {
+  let api: ServerProcess, worker: ServerProcess, gw1: ServerProcess, gw2: ServerProcess;
+  let apiUrl: string, ws1: string, ws2: string;
+  const listeners: Listener[] = [];
+  const devices: Device[] = [];
+
+  before(async () => {
+    const shared = {
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+      CASSANDRA_CONTACT_POINTS: requireEnv('CASSANDRA_CONTACT_POINTS'),
+      CASSANDRA_LOCAL_DC: process.env.CASSANDRA_LOCAL_DC ?? 'datacenter1',
+      CASSANDRA_KEYSPACE: `chat4all_it_${randomBytes(4).toString('hex')}`,
+      REDIS_SENTINELS: requireEnv('REDIS_SENTINELS'),
+      REDIS_SENTINEL_NAME: process.env.REDIS_SENTINEL_NAME ?? 'mymaster',
+      HOST: '127.0.0.1',
+      KAFKA_PARTITIONS: '4',
+      SEND_RATE_LIMIT: '1000',
+    };
+    const [apiPort, workerMetrics, p1, m1, p2, m2] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+    apiUrl = `http://127.0.0.1:${apiPort}`;
+    ws1 = `ws://127.0.0.1:${p1}`;
+    ws2 = `ws://127.0.0.1:${p2}`;
+    // The api first: it creates the keyspace and the schema the others then find.
+    api = await ServerProcess.start('api', { ...shared, ROLE: 'api', API_PORT: String(apiPort) }, apiUrl);
+    [worker, gw1, gw2] = await Promise.all([
+      ServerProcess.start('worker', { ...shared, ROLE: 'worker', METRICS_PORT: String(workerMetrics) }, `http://127.0.0.1:${workerMetrics}`),
+      ServerProcess.start('gateway-1', { ...shared, ROLE: 'gateway', WEBSOCKET_PORT: String(p1), METRICS_PORT: String(m1) }, `http://127.0.0.1:${m1}`),
+      ServerProcess.start('gateway-2', { ...shared, ROLE: 'gateway', WEBSOCKET_PORT: String(p2), METRICS_PORT: String(m2) }, `http://127.0.0.1:${m2}`),
+    ]);
+  });
+
+  after(async () => {
+    for (const l of listeners) l.stop();
+    await Promise.all(devices.map((d) => d.close().catch(() => {})));
+    await Promise.all([api, worker, gw1, gw2].filter(Boolean).map((p) => p.stop()));
+  });
+
+  const listen = async (urls: string[], token: string) => {
+    const l = new Listener(urls, token);
+    listeners.push(l);
+    await l.start();
+    return l;
+  };
+
+  /** Sends `count` messages with up to `concurrency` in flight, retrying each (same client_message_id) until accepted. */
+  async function sendMany(http: Awaited<ReturnType<typeof signUp>>['http'], conversationId: string, count: number, concurrency = 10, onAccepted?: (n: number) => void): Promise<string[]> {
+    const ids: string[] = new Array(count);
+    let next = 0;
+    let accepted = 0;
+    const prefix = randomBytes(4).toString('hex');
+    const lane = async () => {
+      while (next < count) {
+        const i = next++;
+        for (let attempt = 0; ; attempt++) {
+          const r = await http.call('POST', '/v1/messages', { conversation_id: conversationId, content: `msg ${i}`, client_message_id: `${prefix}-${i}` }).catch(() => ({ status: 0, body: undefined }));
+          if (r.status === 202) {
+            ids[i] = r.body.message_id;
+            onAccepted?.(++accepted);
+            break;
+          }
+          if (attempt > 600) throw new Error(`message ${i} never accepted: ${r.status} ${JSON.stringify(r.body)}`);
+          await sleep(Math.min(1000, 50 * 2 ** Math.min(attempt, 5)));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    return ids;
+  }
+
+  async function pair() {
+    const alice = await signUp(apiUrl, 'alice');
+    const bob = await signUp(apiUrl, 'bob');
+    const conv = (await bob.http.call('POST', '/v1/conversations', { type: 'direct', members: [alice.username] })).body.conversation_id as string;
+    return { alice, bob, conv };
+  }
+
+  it('lets users on two gateways talk, and sends each notification only to the gateway holding its user', async () => {
+    const { alice, bob, conv } = await pair();
+    const carol = await signUp(apiUrl, 'carol');
+    const a = await Device.connect(ws1, alice.token);
+    const b = await Device.connect(ws2, bob.token);
+    const c = await Device.connect(ws2, carol.token);
+    devices.push(a, b, c);
+    const m1 = await bob.http.call('POST', '/v1/messages', { conversation_id: conv, content: 'from gateway 2' });
+    await a.next((f) => f.message_id === m1.body.message_id, 'alice gets bob\'s message', 15_000);
+    const m2 = await alice.http.call('POST', '/v1/messages', { conversation_id: conv, content: 'from gateway 1' });
+    await b.next((f) => f.message_id === m2.body.message_id, 'bob gets alice\'s message', 15_000);
+    await b.next((f) => f.type === 'message_status' && f.status === 'DELIVERED' && f.message_id === m1.body.message_id, 'DELIVERED across gateways', 15_000);
+
+    // alice and dave are only on gateway 1: gateway 2 must not hear of their conversation.
+    const dave = await signUp(apiUrl, 'dave');
+    const d = await Device.connect(ws1, dave.token);
+    devices.push(d);
+    const conv2 = (await dave.http.call('POST', '/v1/conversations', { type: 'direct', members: [alice.username] })).body.conversation_id;
+    await sleep(500);
+    const [g1Before, g2Before] = [await gw1.metric('websocket_broker_messages_total'), await gw2.metric('websocket_broker_messages_total')];
+    const ids = await sendMany(dave.http, conv2, 10);
+    await waitFor(() => ids.every((id) => a.frames.some((f) => f.message_id === id && f.type === 'new_message')), '10 messages at alice', 20_000);
+    await sleep(500);
+    const [g1After, g2After] = [await gw1.metric('websocket_broker_messages_total'), await gw2.metric('websocket_broker_messages_total')];
+    assert.equal(g2After - g2Before, 0, 'gateway 2 holds neither alice nor dave: it receives nothing');
+    assert.ok(g1After - g1Before >= 20, `gateway 1 receives each message for alice and for dave: ${g1After - g1Before}`);
+    assert.equal(c.of('new_message').length, 0);
+  });
+
+  it('loses nothing when the worker is killed with SIGKILL while 1,000 messages are in flight', async () => {
+    const { alice, bob, conv } = await pair();
+    const l = await listen([ws1, ws2], alice.token);
+    let killed: Promise<void> | undefined;
+    const ids = await sendMany(bob.http, conv, 1000, 20, (n) => {
+      if (n === 300) killed = worker.kill('SIGKILL');
+    });
+    await killed;
+    await worker.start();
+    await waitFor(() => l.has(ids), 'all 1,000 shown', 180_000, 200);
+    assert.equal(new Set(ids).size, 1000);
+    assert.equal(l.shown.filter((id) => ids.includes(id)).length, 1000, 'each shown once');
+    let stored = 0;
+    let before: string | undefined;
+    do {
+      const page = await alice.http.call('GET', `/v1/conversations/${conv}/messages?limit=200${before ? `&before=${before}` : ''}`);
+      stored += page.body.messages.length;
+      before = page.body.next_before;
+    } while (before);
+    assert.equal(stored, 1000, 'stored once each');
+  });
+
+  it('puts a poison record on the dead-letter topic and keeps going', async () => {
+    const { alice, bob, conv } = await pair();
+    const kafka = new Kafka({ clientId: 'poison-test', brokers: requireEnv('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    const marker = `poison-${randomBytes(4).toString('hex')}`;
+    await producer.send({ topic: 'messages', messages: [{ key: conv, value: `{"this is": "${marker}"` }] });
+    await producer.disconnect();
+    const l = await listen([ws1], alice.token);
+    const [id] = await sendMany(bob.http, conv, 1);
+    await waitFor(() => l.has([id!]), 'the next message arrives', 30_000);
+    const consumer = kafka.consumer({ groupId: `dlq-check-${marker}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'chat4all.dead-letter', fromBeginning: true });
+    const found = new Promise<Record<string, string>>((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          if (String(message.value).includes(marker)) resolve(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])));
+        },
+      });
+    });
+    const headers = await Promise.race([found, sleep(30_000).then(() => undefined)]);
+    await consumer.disconnect();
+    assert.ok(headers, 'the poison record is on the dead-letter topic');
+    assert.equal(headers['x-error-code'], 'record_not_json');
+    assert.equal(headers['x-original-topic'], 'messages');
+  });
+
+  it('rides out a Kafka broker restart: the api refuses with 503 meanwhile, nothing is lost', async () => {
+    const { alice, bob, conv } = await pair();
+    const l = await listen([ws1, ws2], alice.token);
+    let restarted: Promise<void> | undefined;
+    const ids = await sendMany(bob.http, conv, 300, 5, (n) => {
+      if (n === 100) restarted = (async () => {
+        services('stop', 'kafka');
+        await sleep(3000);
+        services('start', 'kafka');
+      })();
+    });
+    await restarted;
+    await waitFor(() => l.has(ids), 'all 300 shown', 180_000, 200);
+    assert.equal(l.shown.filter((id) => ids.includes(id)).length, 300);
+  });
+
+  it('moves to the new Redis master after a Sentinel failover, and clients catch up on what pub/sub dropped', async () => {
+    const { alice, bob, conv } = await pair();
+    const l = await listen([ws1, ws2], alice.token);
+    let failover: Promise<void> | undefined;
+    const ids = await sendMany(bob.http, conv, 300, 3, (n) => {
+      if (n === 50) failover = (async () => void services('kill', 'redis-master', '--wait'))();
+    });
+    await failover;
+    await waitFor(() => l.has(ids), 'all 300 shown', 120_000, 200);
+    assert.equal(l.shown.filter((id) => ids.includes(id)).length, 300, 'each shown once');
+    for (const g of [gw1, gw2]) await g.ready(30_000);
+  });
+
+  it('keeps accepting while Cassandra is down for ten seconds; the worker waits, then catches up', async () => {
+    const { alice, bob, conv } = await pair();
+    const l = await listen([ws1, ws2], alice.token);
+    const warm = await sendMany(bob.http, conv, 5);
+    await waitFor(() => l.has(warm), 'warm-up', 30_000);
+    let outage: Promise<void> | undefined;
+    let acceptedDuringOutage = 0;
+    let down = false;
+    let notReadySeen = false;
+    const ids = await sendMany(bob.http, conv, 200, 2, (n) => {
+      if (down) acceptedDuringOutage++;
+      if (n === 20) outage = (async () => {
+        services('stop', 'cassandra');
+        down = true;
+        const deadline = Date.now() + 10_000;
+        while (Date.now() < deadline) {
+          if ((await worker.readiness()).status === 503) notReadySeen = true;
+          await sleep(500);
+        }
+        down = false;
+        services('start', 'cassandra');
+      })();
+    });
+    await outage;
+    assert.ok(acceptedDuringOutage > 0, 'the api kept accepting sends with Cassandra down');
+    assert.ok(notReadySeen, 'the worker reported not ready while Cassandra was down');
+    await waitFor(() => l.has(ids), 'all 200 shown after Cassandra returns', 240_000, 500);
+    assert.equal(l.shown.filter((id) => ids.includes(id)).length, 200);
+    await worker.ready(120_000);
+  });
+});
