@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 export CHAT4ALL_CACHE ?= $(HOME)/.cache/chat4all
 NODE_TEST := node --import tsx --test --test-concurrency=2 --test-timeout=120000
-UNIT_TESTS = $(shell find services cli cdk8s -name '*.test.ts' -not -name '*.integration.test.ts' -not -path '*/node_modules/*' 2>/dev/null | sort)
+UNIT_TESTS = $(shell find services cli -name '*.test.ts' -not -name '*.integration.test.ts' -not -path '*/node_modules/*' 2>/dev/null | sort)
 SERVICE_TESTS = $(shell find services cli -name '*.integration.test.ts' -not -path '*/node_modules/*' | sort)
 
 .PHONY: help
@@ -36,7 +36,7 @@ lint: install ## Lint every workspace
 
 .PHONY: check-imports
 check-imports: install ## Check package boundaries: no import cycles, no undeclared dependencies
-	npx depcruise --config .dependency-cruiser.cjs services cli
+	npx depcruise --config .dependency-cruiser.cjs services cli cdk8s
 
 .PHONY: test-unit
 test-unit: install ## Unit, contract (in-memory adapters) and in-process end-to-end tests
@@ -63,4 +63,6 @@ test-integration: install services-up ## Contract suites on real servers, cross-
 	set -a; eval "$$(scripts/services.sh env)"; set +a; $(NODE_TEST) --test-concurrency=1 $(SERVICE_TESTS)
 
 .PHONY: test
-test: typecheck lint check-imports test-unit test-integration ## Everything CI runs: type-check, lint, import check, all tests
+test: typecheck lint check-imports test-unit test-cdk8s test-integration test-kube ## Everything CI runs: type-check, lint, import check, all tests
+
+include mk/kubernetes.mk

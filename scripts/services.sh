@@ -22,6 +22,12 @@
 #   nodetool ARGS...      Cassandra's nodetool over the test node's loopback JMX port
 #
 # Cache: ${CHAT4ALL_CACHE:-$HOME/.cache/chat4all}; state: ${CHAT4ALL_STATE:-<repo>/.run}/services/.
+# Ports: REDIS_PORT (16379) REDIS_REPLICA_PORT (16380) REDIS_SENTINEL_PORTS ("26391 26392 26393")
+#        KAFKA_PORT (19092) KAFKA_CONTROLLER_PORT (19093)
+#        CASSANDRA_PORT (19042) CASSANDRA_STORAGE_PORT (17000) CASSANDRA_JMX_PORT (17199)
+#   read when a service starts from stopped and saved in its state dir, so later
+#   status/env/down agree with what runs. Readiness deadlines: KAFKA_READY_TIMEOUT (90),
+#   CASSANDRA_READY_TIMEOUT (180) seconds; heaps: KAFKA_HEAP_OPTS, CASSANDRA_HEAP_OPTS.
 set -euo pipefail
 
 # shellcheck source=services/lib.sh

@@ -14,6 +14,22 @@ import { ServerProcess, freePort } from './processes.js';
 
 const services = (...args: string[]) => execFileSync('scripts/services.sh', args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 }).toString();
 
+/** Puts Redis back as `scripts/services.sh env` describes it: every process up, the master on REDIS_URL's port. */
+function restoreRedis(): void {
+  const port = new URL(requireEnv('REDIS_URL')).port;
+  const sentinel = requireEnv('REDIS_SENTINELS').split(',')[0]!.split(':')[1]!;
+  const script = `
+    scripts/services.sh up redis >/dev/null
+    for i in $(seq 1 60); do
+      master=$(scripts/services.sh redis-cli -p ${sentinel} SENTINEL get-master-addr-by-name mymaster | tail -1)
+      [ "$master" = "${port}" ] && exit 0
+      scripts/services.sh redis-cli -p ${sentinel} SENTINEL FAILOVER mymaster >/dev/null 2>&1 || true
+      sleep 1
+    done
+    echo "the Redis master did not come back to port ${port}" >&2; exit 1`;
+  execFileSync('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'], timeout: 120_000 });
+}
+
 function requireEnv(name: string): string {
   const v = process.env[name];
   if (!v) throw new Error(`${name} is not set: run \`scripts/services.sh up\` and \`eval "$(scripts/services.sh env)"\` (make test-integration does both)`);
@@ -193,6 +209,8 @@ describe('the platform across processes, on real servers', { timeout: 900_000 },
   });
 
   it('moves to the new Redis master after a Sentinel failover, and clients catch up on what pub/sub dropped', async () => {
+    restoreRedis(); // a master with its replica, so there is one to promote
+    await Promise.all([gw1.ready(30_000), gw2.ready(30_000), worker.ready(30_000)]);
     const { alice, bob, conv } = await pair();
     const l = await listen([ws1, ws2], alice.token);
     let failover: Promise<void> | undefined;
@@ -200,9 +218,13 @@ describe('the platform across processes, on real servers', { timeout: 900_000 },
       if (n === 50) failover = (async () => void services('kill', 'redis-master', '--wait'))();
     });
     await failover;
-    await waitFor(() => l.has(ids), 'all 300 shown', 120_000, 200);
-    assert.equal(l.shown.filter((id) => ids.includes(id)).length, 300, 'each shown once');
-    for (const g of [gw1, gw2]) await g.ready(30_000);
+    try {
+      await waitFor(() => l.has(ids), 'all 300 shown', 120_000, 200);
+      assert.equal(l.shown.filter((id) => ids.includes(id)).length, 300, 'each shown once');
+      for (const g of [gw1, gw2]) await g.ready(30_000);
+    } finally {
+      restoreRedis();
+    }
   });
 
   it('keeps accepting while Cassandra is down for ten seconds; the worker waits, then catches up', async () => {

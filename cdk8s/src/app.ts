@@ -1,0 +1,46 @@
+import { App, type AppProps, YamlOutputType } from 'cdk8s';
+import { CrdsChart } from './charts/crds-chart.js';
+import { InfrastructureChart, type InfrastructureChartProps } from './charts/infrastructure-chart.js';
+import { ObservabilityChart, type ObservabilityChartProps } from './charts/observability-chart.js';
+import { OperatorChart, type OperatorChartProps } from './charts/operator-chart.js';
+import { PlatformChart, type PlatformChartProps } from './charts/platform-chart.js';
+import { SecretsChart, type SecretsChartProps } from './charts/secrets-chart.js';
+
+/** Everything configurable about the platform, by chart. Each chart's props document their defaults. */
+export interface Chat4AllProps {
+  readonly secrets?: SecretsChartProps;
+  readonly infrastructure?: InfrastructureChartProps;
+  readonly platform?: Omit<PlatformChartProps, 'backends' | 'jwtSecret'>;
+  readonly observability?: Omit<ObservabilityChartProps, 'grafanaAdminPassword'>;
+  readonly operator?: OperatorChartProps;
+}
+
+/** The charts of one app, in the order `make deploy` applies their files. */
+export interface Chat4AllCharts {
+  readonly crds: CrdsChart;
+  readonly secrets: SecretsChart;
+  readonly infrastructure: InfrastructureChart;
+  readonly platform: PlatformChart;
+  readonly observability: ObservabilityChart;
+  readonly operator: OperatorChart;
+}
+
+/**
+ * Adds Chat4All's charts to `app`, one per concern; each synthesizes to `<id>.k8s.yaml`. Objects
+ * carry no namespace: `kubectl -n <ns>` (or Helm's release namespace) decides where they go.
+ */
+export function addChat4All(app: App, props: Chat4AllProps = {}): Chat4AllCharts {
+  const crds = new CrdsChart(app, 'crds');
+  const secrets = new SecretsChart(app, 'secrets', props.secrets);
+  const infrastructure = new InfrastructureChart(app, 'infrastructure', props.infrastructure);
+  const platform = new PlatformChart(app, 'platform', { ...props.platform, backends: infrastructure.endpoints, jwtSecret: secrets.jwt });
+  const observability = new ObservabilityChart(app, 'observability', { ...props.observability, grafanaAdminPassword: secrets.grafanaAdmin });
+  const operator = new OperatorChart(app, 'operator', props.operator);
+  return { crds, secrets, infrastructure, platform, observability, operator };
+}
+
+/** A new App writing one file per chart into `outdir`, with Chat4All's charts in it. */
+export function chat4allApp(outdir: string, props: Chat4AllProps = {}, appProps: Omit<AppProps, 'outdir'> = {}): { app: App; charts: Chat4AllCharts } {
+  const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART, outputFileExtension: '.k8s.yaml', ...appProps });
+  return { app, charts: addChat4All(app, props) };
+}

@@ -1,0 +1,26 @@
+import { Chart, type ChartProps } from 'cdk8s';
+import type { Construct } from 'constructs';
+import { Grafana, type GrafanaProps } from '../observability/grafana.js';
+import { Prometheus, type PrometheusProps } from '../observability/prometheus.js';
+import type { SecretKeyRef } from '../platform/server-workload.js';
+
+export interface ObservabilityChartProps extends ChartProps {
+  /** The Secret key holding Grafana's admin password (SecretsChart.grafanaAdmin). */
+  readonly grafanaAdminPassword: SecretKeyRef;
+  /** @default Prometheus defaults */
+  readonly prometheus?: PrometheusProps;
+  /** @default Grafana defaults */
+  readonly grafana?: Omit<GrafanaProps, 'prometheusUrl' | 'adminPassword'>;
+}
+
+/** Prometheus scraping every role, and Grafana with the Chat4All dashboards. */
+export class ObservabilityChart extends Chart {
+  readonly prometheus: Prometheus;
+  readonly grafana: Grafana;
+
+  constructor(scope: Construct, id: string, props: ObservabilityChartProps) {
+    super(scope, id, props);
+    this.prometheus = new Prometheus(this, 'Prometheus', props.prometheus);
+    this.grafana = new Grafana(this, 'Grafana', { ...props.grafana, prometheusUrl: this.prometheus.url, adminPassword: props.grafanaAdminPassword });
+  }
+}

@@ -1,0 +1,40 @@
+import type { Construct } from 'constructs';
+
+/** Thrown by a construct whose props are wrong; the message names the construct path and the prop. */
+export class PropsError extends Error {
+  override readonly name = 'PropsError';
+  readonly code = 'invalid_props';
+}
+
+function fail(scope: Construct, prop: string, message: string): never {
+  throw new PropsError(`${scope.node.path}: ${prop} ${message}`);
+}
+
+/** A whole number within [min, max]. */
+export function checkInt(scope: Construct, prop: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < min || value > max) fail(scope, prop, `must be a whole number between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+/** A DNS-1123 label (names of objects, services and containers). */
+export function checkName(scope: Construct, prop: string, value: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value)) fail(scope, prop, `must be a DNS-1123 label (lower case letters, digits and '-', at most 63), got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** A DNS-1123 subdomain (host names, storage class names). */
+export function checkHost(scope: Construct, prop: string, value: string): string {
+  if (value.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(value)) fail(scope, prop, `must be a DNS-1123 subdomain, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** A container image reference: `[registry/]repository[:tag][@digest]`, no spaces. */
+export function checkImage(scope: Construct, prop: string, value: string): string {
+  if (!/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(value) || value.endsWith(':') || value.includes('//')) fail(scope, prop, `must be an image reference like registry/name:tag, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Passes when `ok`, else fails with the message. */
+export function check(scope: Construct, ok: boolean, prop: string, message: string): void {
+  if (!ok) fail(scope, prop, message);
+}

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CassandraCluster } from '../src/infrastructure/cassandra-cluster.js';
+import { KafkaKraft } from '../src/infrastructure/kafka-kraft.js';
+import { RedisSentinel } from '../src/infrastructure/redis-sentinel.js';
+import { envOf, one, synthOf } from './support/synth.js';
+
+describe('RedisSentinel', () => {
+  const objects = synthOf((s) => new RedisSentinel(s, 'Redis'));
+  const sts = one(objects, 'StatefulSet', 'chat4all-redis');
+  const containers = Object.fromEntries(sts.spec.template.spec.containers.map((c: any) => [c.name, c]));
+
+  it('runs a Redis and a Sentinel in each of three pods behind a headless service with the sentinel port', () => {
+    assert.equal(sts.spec.replicas, 3);
+    assert.equal(sts.spec.serviceName, 'chat4all-redis-headless');
+    assert.deepEqual(Object.keys(containers).sort(), ['redis', 'sentinel']);
+    assert.deepEqual(containers.sentinel.command, ['redis-sentinel', '/conf/sentinel.conf']);
+    const headless = one(objects, 'Service', 'chat4all-redis-headless');
+    assert.equal(headless.spec.clusterIP, 'None');
+    assert.equal(headless.spec.publishNotReadyAddresses, true);
+    assert.deepEqual(headless.spec.ports.map((p: any) => [p.name, p.port]), [['redis', 6379], ['sentinel', 26379]]);
+  });
+
+  it('configures Sentinel with a majority quorum and hostnames', () => {
+    const env = envOf(sts.spec.template.spec.initContainers[0]);
+    assert.equal(env.SENTINEL_QUORUM, '2');
+    assert.equal(env.MASTER_NAME, 'mymaster');
+    const init = one(objects, 'ConfigMap', 'chat4all-redis-scripts').data['init.sh'];
+    assert.match(init, /sentinel resolve-hostnames yes/);
+    assert.match(init, /sentinel monitor \$MASTER_NAME \$master \$REDIS_PORT \$SENTINEL_QUORUM/);
+    assert.match(init, /replicaof \$master/);
+  });
+
+  it('fails over before a stopping master goes away', () => {
+    assert.deepEqual(containers.redis.lifecycle.preStop.exec.command, ['sh', '/scripts/prestop.sh']);
+    const prestop = one(objects, 'ConfigMap', 'chat4all-redis-scripts').data['prestop.sh'];
+    assert.match(prestop, /sentinel failover "\$MASTER_NAME"/);
+    assert.ok(sts.spec.template.spec.terminationGracePeriodSeconds > Number(envOf(containers.redis).FAILOVER_WAIT_SECONDS));
+  });
+
+  it('lists every Sentinel for clients and keeps data on a volume per pod', () => {
+    let redis: RedisSentinel | undefined;
+    const out = synthOf((s) => (redis = new RedisSentinel(s, 'R', { storageGi: 2, storageClassName: 'fast' })));
+    assert.deepEqual(redis!.sentinels, ['chat4all-redis-0.chat4all-redis-headless:26379', 'chat4all-redis-1.chat4all-redis-headless:26379', 'chat4all-redis-2.chat4all-redis-headless:26379']);
+    const claim = one(out, 'StatefulSet').spec.volumeClaimTemplates[0];
+    assert.equal(claim.spec.resources.requests.storage, '2Gi');
+    assert.equal(claim.spec.storageClassName, 'fast');
+  });
+
+  it('runs as the redis user on a read-only root filesystem', () => {
+    assert.equal(sts.spec.template.spec.securityContext.runAsUser, 999);
+    for (const c of Object.values(containers) as any[]) assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+  });
+
+  it('rejects an even or too small number of pods', () => {
+    assert.throws(() => synthOf((s) => new RedisSentinel(s, 'R', { replicas: 4 })), /must be odd/);
+    assert.throws(() => synthOf((s) => new RedisSentinel(s, 'R', { replicas: 1 })), /replicas must be a whole number between 3/);
+  });
+});
+
+describe('KafkaKraft', () => {
+  let kafka: KafkaKraft | undefined;
+  const objects = synthOf((s) => (kafka = new KafkaKraft(s, 'Kafka')));
+  const sts = one(objects, 'StatefulSet', 'chat4all-kafka');
+  const env = envOf(sts.spec.template.spec.containers[0]);
+
+  it('runs three combined broker+controller nodes in KRaft mode, no ZooKeeper', () => {
+    assert.equal(sts.spec.replicas, 3);
+    assert.equal(env.KAFKA_PROCESS_ROLES, 'broker,controller');
+    assert.equal(env.KAFKA_CONTROLLER_LISTENER_NAMES, 'CONTROLLER');
+    assert.equal(env.KAFKA_CONTROLLER_QUORUM_VOTERS.split(',').length, 3);
+    assert.match(env.KAFKA_CONTROLLER_QUORUM_VOTERS, /^0@chat4all-kafka-0\.chat4all-kafka-headless\.\$\(POD_NAMESPACE\)\.svc:9093,1@/);
+    assert.equal(env.CLUSTER_ID.length, 22);
+    assert.ok(!Object.keys(env).some((k) => k.includes('ZOOKEEPER')));
+    // The node id is the pod ordinal (start.sh), so it matches the voter list.
+    assert.match(one(objects, 'ConfigMap', 'chat4all-kafka-scripts').data['start.sh'], /KAFKA_NODE_ID="\$\{HOSTNAME##\*-\}"/);
+  });
+
+  it('replicates three times and needs two in-sync replicas', () => {
+    assert.equal(env.KAFKA_DEFAULT_REPLICATION_FACTOR, '3');
+    assert.equal(env.KAFKA_MIN_INSYNC_REPLICAS, '2');
+    assert.equal(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR, '3');
+    assert.equal(env.KAFKA_TRANSACTION_STATE_LOG_MIN_ISR, '2');
+    assert.equal(env.KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE, 'false');
+  });
+
+  it('starts the nodes in parallel (the quorum needs a majority first) and finds them before they are ready', () => {
+    assert.equal(sts.spec.podManagementPolicy, 'Parallel');
+    assert.equal(one(objects, 'Service', 'chat4all-kafka-headless').spec.publishNotReadyAddresses, true);
+    assert.deepEqual(kafka!.brokers, ['chat4all-kafka-0.chat4all-kafka-headless:9092', 'chat4all-kafka-1.chat4all-kafka-headless:9092', 'chat4all-kafka-2.chat4all-kafka-headless:9092']);
+  });
+
+  it('rejects settings that lose writes or the quorum', () => {
+    assert.throws(() => synthOf((s) => new KafkaKraft(s, 'K', { replicas: 2 })), /must be odd/);
+    assert.throws(() => synthOf((s) => new KafkaKraft(s, 'K', { minInSyncReplicas: 3 })), /minInSyncReplicas must be below replicationFactor/);
+    assert.throws(() => synthOf((s) => new KafkaKraft(s, 'K', { replicationFactor: 5 })), /replicationFactor must be a whole number between 1 and 3/);
+    assert.throws(() => synthOf((s) => new KafkaKraft(s, 'K', { clusterId: 'short' })), /clusterId/);
+    assert.throws(() => synthOf((s) => new KafkaKraft(s, 'K', { heapMiB: 2048 })), /heapMiB must leave room/);
+  });
+});
+
+describe('CassandraCluster', () => {
+  let cassandra: CassandraCluster | undefined;
+  const objects = synthOf((s) => (cassandra = new CassandraCluster(s, 'Cassandra')));
+  const sts = one(objects, 'StatefulSet', 'chat4all-cassandra');
+  const env = envOf(sts.spec.template.spec.containers[0]);
+
+  it('runs three nodes in one data center that join through two seeds, one at a time', () => {
+    assert.equal(sts.spec.replicas, 3);
+    assert.equal(sts.spec.podManagementPolicy, 'OrderedReady');
+    assert.equal(env.CASSANDRA_SEEDS.split(',').length, 2);
+    assert.equal(env.CASSANDRA_DC, 'dc1');
+    assert.equal(env.CASSANDRA_ENDPOINT_SNITCH, 'GossipingPropertyFileSnitch');
+  });
+
+  it('replicates the keyspace three times in its data center, and drains on stop', () => {
+    assert.equal(cassandra!.replicationSetting, 'dc1:3');
+    assert.equal(cassandra!.contactPoints.length, 3);
+    assert.deepEqual(sts.spec.template.spec.containers[0].lifecycle.preStop.exec.command, ['nodetool', 'drain']);
+  });
+
+  it('rejects a replication above the node count', () => {
+    assert.throws(() => synthOf((s) => new CassandraCluster(s, 'C', { replicas: 2, keyspaceReplication: 3 })), /keyspaceReplication/);
+  });
+});
