@@ -1,0 +1,190 @@
+import type { ApiClient } from './api-client.js';
+import type { BackoffOptions } from './backoff.js';
+import { readMissedMessages } from './catch-up.js';
+import type { Directory } from './directory.js';
+import { NotificationClient, type ConnectionEvent } from './notifications.js';
+import { formatNotification, formatTime, type Output } from './output.js';
+import type { NewMessageFrame, NotificationFrame } from './wire.js';
+
+/** In text mode, how often "X is typing" may be shown for one person in one conversation. */
+const TYPING_LINE_EVERY_MS = 10_000;
+
+export interface LiveFeedOptions {
+  websocketUrl: string;
+  token: string;
+  /** Resume after this event id. */
+  since?: string;
+  api: ApiClient;
+  directory: Directory;
+  output: Output;
+  isTokenExpired: () => boolean;
+  /** Called once when the feed stops for good; `reason` tells why (the feed prints nothing about it). */
+  onStopped?: (reason: 'closed' | 'auth' | 'token_expired', message: string) => void;
+  backoff?: BackoffOptions;
+}
+
+/**
+ * Live notifications on an Output: the gateway client's events turned into lines, in order (names
+ * are looked up between events, so events wait in a queue), plus the HTTP catch-up after a gap.
+ *
+ * With --json, stdout gets one JSON object per notification (the server's frame as is; a message
+ * read over HTTP after a gap has the shape of a `new_message` frame with `"catch_up": true` and no
+ * event_id); connection status lines go to stderr either way.
+ */
+export class LiveFeed {
+  private readonly client: NotificationClient;
+  private queue: Promise<void> = Promise.resolve();
+  private offlineSince: number | undefined;
+  private connectedOnce = false;
+  private readonly ownPending = new Map<string, number>();
+  private readonly typingShown = new Map<string, number>();
+
+  constructor(private readonly options: LiveFeedOptions) {
+    this.client = new NotificationClient({
+      url: options.websocketUrl,
+      token: options.token,
+      ...(options.since ? { since: options.since } : {}),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      isTokenExpired: options.isTokenExpired,
+      onEvent: (event) => {
+        this.queue = this.queue.then(() => this.handle(event)).catch((err: unknown) => this.options.output.warn(`could not show a notification: ${(err as Error).message}`));
+      },
+    });
+  }
+
+  get lastEventId(): string | undefined {
+    return this.client.lastEventId;
+  }
+
+  start(): void {
+    this.options.output.info(`connecting to notifications at ${this.options.websocketUrl}…`);
+    this.client.start();
+  }
+
+  /**
+   * Announces a message this program is about to send: its echo (the gateway sends my messages to
+   * all my devices, this one too) is not shown. Call before sending: the echo can beat the answer.
+   */
+  expectOwn(conversationId: string, content: string): void {
+    const now = Date.now();
+    for (const [key, at] of this.ownPending) if (now - at > 60_000) this.ownPending.delete(key);
+    this.ownPending.set(`${conversationId}\n${content}`, now);
+  }
+
+  /** Remembers a message I sent, so its receipts can name it. */
+  rememberMessage(messageId: string, content: string): void {
+    this.options.directory.rememberMessage(messageId, content);
+  }
+
+  /** Tells the others in `conversationId` that I am typing (dropped when offline). */
+  typing(conversationId: string): void {
+    this.client.send({ type: 'typing', conversation_id: conversationId });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+    await this.queue;
+  }
+
+  private async handle(event: ConnectionEvent): Promise<void> {
+    const { output } = this.options;
+    switch (event.type) {
+      case 'connected':
+        this.connectedOnce = true;
+        if (!event.reconnected) output.info(`connected: notifications for ${this.options.directory.me.username} will appear here`);
+        else output.info(output.paintErr.paint('green', `back online${this.offlineFor()}`));
+        this.offlineSince = undefined;
+        return;
+      case 'notification':
+        await this.show(event.frame);
+        return;
+      case 'gap':
+        await this.catchUp(event.sinceTime ?? eventIdTime(event.since), event.since, event.reason === 'not_recovered');
+        return;
+      case 'reconnecting': {
+        const already = this.offlineSince !== undefined;
+        this.offlineSince ??= Date.now();
+        const seconds = (event.retryInMs / 1000).toFixed(1);
+        const what = !this.connectedOnce ? 'cannot connect' : already ? 'still offline' : 'connection lost';
+        output.warn(`${what} (${event.reason}); reconnecting in ${seconds}s…`);
+        return;
+      }
+      case 'server_error':
+        output.warn(`the gateway reported ${event.code}: ${event.message}`);
+        return;
+      case 'stopped':
+        this.options.onStopped?.(event.reason, event.message);
+        return;
+    }
+  }
+
+  private async show(frame: NotificationFrame): Promise<void> {
+    const { output, directory } = this.options;
+    if (frame.type === 'new_message') {
+      directory.rememberMessage(frame.message_id, frame.content);
+      if (frame.sender_id === directory.me.user_id && this.ownPending.delete(`${frame.conversation_id}\n${frame.content}`)) return;
+    }
+    if (output.json) {
+      output.data(frame);
+      return;
+    }
+    if (frame.type === 'typing') {
+      // One "is typing" line per person and conversation every few seconds, however often it comes.
+      const key = `${frame.user_id}:${frame.conversation_id}`;
+      const now = Date.now();
+      if (now - (this.typingShown.get(key) ?? -Infinity) < TYPING_LINE_EVERY_MS) return;
+      this.typingShown.set(key, now);
+      if (this.typingShown.size > 1_000) this.typingShown.clear();
+    }
+    output.line(formatNotification(frame, await directory.names(frame), output.paint));
+  }
+
+  /** Reads over HTTP what was missed; `loud` says so even when nothing was (the gateway lost events). */
+  private async catchUp(sinceTime: string | undefined, since: string | undefined, loud: boolean): Promise<void> {
+    const { output } = this.options;
+    if (!sinceTime) {
+      output.warn(`the gateway could not replay the events after ${since ?? 'the given event id'}: read them with \`chat4all history <conversation>\``);
+      return;
+    }
+    if (loud) output.warn(`the gateway could not replay everything missed; reading messages since ${formatTime(sinceTime)} over HTTP…`);
+    try {
+      const { messages, truncated } = await readMissedMessages(this.options.api, sinceTime);
+      let shown = 0;
+      for (const m of messages) {
+        if (!this.client.claim(m.message_id)) continue;
+        const frame: NewMessageFrame = {
+          type: 'new_message',
+          message_id: m.message_id,
+          conversation_id: m.conversation_id,
+          sender_id: m.sender_id,
+          content: m.content,
+          created_at: m.created_at,
+          catch_up: true,
+        };
+        await this.show(frame);
+        shown++;
+      }
+      if (loud || shown > 0 || truncated) {
+        output.info(`caught up over HTTP: ${shown} message${shown === 1 ? '' : 's'} missed while offline${truncated ? ' (older ones skipped: see `chat4all history`)' : ''}`);
+      }
+    } catch (err) {
+      output.warn(`some messages may have been missed while offline and could not be read (${(err as Error).message}): see \`chat4all history <conversation>\``);
+    }
+  }
+
+  private offlineFor(): string {
+    if (this.offlineSince === undefined) return '';
+    const seconds = Math.round((Date.now() - this.offlineSince) / 1000);
+    return seconds >= 1 ? ` after ${seconds}s offline` : '';
+  }
+}
+
+/**
+ * The time an event id was published at, when it has the `<unix ms>-<sequence>` shape the servers
+ * use; undefined otherwise. Event ids are opaque by contract: this is only a best-effort starting
+ * point for the HTTP catch-up after `listen --since` met `recovered: false`.
+ */
+export function eventIdTime(eventId: string | undefined): string | undefined {
+  const match = eventId ? /^(\d{12,15})-\d{1,15}$/.exec(eventId) : null;
+  return match ? new Date(Number(match[1])).toISOString() : undefined;
+}

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { after, describe, it } from 'node:test';
+import { CLI_BIN, waitFor } from './helpers.js';
+import { CliUser, PASSWORD, startPlatform, uniqueName } from './platform.js';
+
+const TMUX = ['/usr/bin/tmux', '/usr/local/bin/tmux'].find((p) => existsSync(p));
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+/** A terminal in a private tmux server, driven with send-keys as a person would, read with capture-pane. */
+class Terminal {
+  private readonly socket = `chat4all-test-${process.pid}-${randomBytes(4).toString('hex')}`;
+  private readonly socketPath: string;
+
+  constructor(command: string[], env: NodeJS.ProcessEnv) {
+    const vars = Object.entries(env)
+      .filter(([k]) => k.startsWith('CHAT4ALL_') || k === 'NO_COLOR')
+      .map(([k, v]) => `${k}=${quote(v ?? '')}`);
+    this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'menu', '-x', '120', '-y', '50', `exec env ${vars.join(' ')} ${command.map(quote).join(' ')}`);
+    this.tmux('set-option', '-t', 'menu', 'remain-on-exit', 'on');
+    this.socketPath = this.tmux('display-message', '-p', '#{socket_path}').trim();
+  }
+
+  /** Everything the pane showed, scrollback included, without trailing blank lines. */
+  text(): string {
+    return this.tmux('capture-pane', '-p', '-J', '-t', 'menu', '-S', '-1000').replace(/\s+$/, '');
+  }
+
+  /** What is on screen now. */
+  visible(): string[] {
+    return this.tmux('capture-pane', '-p', '-t', 'menu').replace(/\s+$/, '').split('\n');
+  }
+
+  keys(...keys: string[]): void {
+    this.tmux('send-keys', '-t', 'menu', ...keys);
+  }
+
+  type(text: string): void {
+    this.tmux('send-keys', '-t', 'menu', '-l', text);
+    this.tmux('send-keys', '-t', 'menu', 'Enter');
+  }
+
+  count(text: string): number {
+    return this.text().split(text).length - 1;
+  }
+
+  /** Runs `act`, then waits until `text` shows up once more than before. */
+  async expectMore(text: string, act: () => void, timeoutMs = 15_000): Promise<void> {
+    const before = this.count(text);
+    act();
+    await waitFor(() => this.count(text) > before, `"${text}" on screen; the screen:\n${this.text()}`, timeoutMs, 50);
+  }
+
+  async kill(): Promise<void> {
+    try {
+      this.tmux('kill-server');
+    } catch {
+      // already gone
+    }
+    if (this.socketPath) await rm(this.socketPath, { force: true });
+  }
+
+  private tmux(...args: string[]): string {
+    return execFileSync(TMUX ?? 'tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
+  }
+}
+
+function quote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+describe('the interactive menu, driven through a terminal', { skip: TMUX ? false : 'tmux is not installed' }, () => {
+  it('registers, authenticates, creates a conversation, turns notifications on and shows a message from another user', async () => {
+    const platform = await startPlatform(cleanups);
+    const bob = await (await CliUser.create(platform, cleanups, 'bob')).signUp();
+    const ana = await CliUser.create(platform, cleanups, 'ana');
+    const name = uniqueName('ana');
+    const term = new Terminal([process.execPath, CLI_BIN], ana.env);
+    cleanups.push(() => term.kill());
+
+    await waitFor(() => term.text().includes('0) Exit'), `the menu; the screen:\n${term.text()}`, 30_000, 50);
+    assert.match(term.text(), /not logged in · notifications off\. Choose:/);
+
+    // 1: register.
+    await term.expectMore('Username (a-z', () => term.keys('1', 'Enter'));
+    await term.expectMore('Password (8 to 128', () => term.type(name));
+    await term.expectMore('Password again:', () => term.type(PASSWORD));
+    await term.expectMore('Display name', () => term.type(PASSWORD));
+    await term.expectMore(`registered ${name}`, () => term.keys('Enter'));
+
+    // 2 with a wrong password: explained, and back to the menu.
+    await term.expectMore('? Username:', () => term.keys('2', 'Enter'));
+    await term.expectMore('? Password:', () => term.type(name));
+    await term.expectMore('error: ', () => term.type('not-the-password'));
+    await waitFor(() => term.visible().some((l) => l.includes('0) Exit')), 'the menu again');
+
+    // 2: authenticate.
+    await term.expectMore('? Username:', () => term.keys('2', 'Enter'));
+    await term.expectMore('? Password:', () => term.type(name));
+    await term.expectMore(`authenticated as ${name}`, () => term.type(PASSWORD));
+
+    // 3: create a conversation with bob.
+    await term.expectMore('Username of the person', () => term.keys('3', 'Enter'));
+    await term.expectMore(`conversation with @${bob.username} ready`, () => term.type(bob.username));
+
+    // 12: notifications on.
+    await term.expectMore(`connected: notifications for ${name}`, () => term.keys('1', '2', 'Enter'));
+    await waitFor(() => term.visible().some((l) => l.includes('notifications on. Choose:')), 'the menu with notifications on');
+
+    // bob writes while the menu waits: the message appears above the intact prompt.
+    await bob.ok(['send', name, 'hello from bob']);
+    await waitFor(() => term.text().includes(`${bob.username}: hello from bob`), `the live message; the screen:\n${term.text()}`, 15_000, 50);
+    const screen = term.visible();
+    const messageLine = screen.findIndex((l) => l.includes(`${bob.username}: hello from bob`));
+    const promptLine = screen.findIndex((l) => l.includes('notifications on. Choose:'));
+    assert.ok(messageLine >= 0 && messageLine < promptLine, `the message is above the prompt:\n${screen.join('\n')}`);
+    assert.match(screen[messageLine] ?? '', new RegExp(`^\\[\\d\\d:\\d\\d\\] ${bob.username}: hello from bob$`));
+    assert.deepEqual(
+      screen.slice(promptLine + 1).map((l) => l.replace(/^[❯ ]+/, '')),
+      [
+        '1) Register a user',
+        '2) Authenticate (log in)',
+        '3) Create a conversation (direct)',
+        '4) Send a message',
+        '5) List my conversations',
+        "6) Show a conversation's messages",
+        '7) Mark messages as read',
+        '8) Create a group',
+        '9) Add a member to a group',
+        '10) Remove a member from a group',
+        '11) Log out',
+        '12) Turn real-time notifications off',
+        '0) Exit',
+        '↑↓ or a number, then Enter',
+      ],
+    );
+
+    // 4: reply; bob reads it; the read receipt shows up live.
+    await term.expectMore('Send to which conversation?', () => term.keys('4', 'Enter'));
+    await term.expectMore(`Message to @${bob.username}:`, () => term.keys('1', 'Enter'));
+    await term.expectMore('✓ sent', () => term.type('hi bob'));
+    const messageId = /✓ sent (\S+)/.exec(term.text().split('\n').reverse().find((l) => l.includes('✓ sent')) ?? '')?.[1];
+    assert.ok(messageId, 'the sent message id');
+    await bob.ok(['read', messageId]);
+    await waitFor(() => term.text().includes(`your message "hi bob" was read by ${bob.username}`), `the read receipt; the screen:\n${term.text()}`, 15_000, 50);
+
+    // 0: exit.
+    await term.expectMore('bye', () => term.keys('0', 'Enter'));
+  });
+});

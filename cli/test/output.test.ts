@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { conversationLabel, excerpt, formatConversations, formatMessage, formatNotification, formatTime, Output, Painter } from '../src/output.js';
+import type { Conversation, Message } from '../src/wire.js';
+
+const plain = new Painter(false);
+const colour = new Painter(true);
+const now = new Date(2025, 0, 5, 18, 0);
+const at = new Date(2025, 0, 5, 12, 34).toISOString();
+
+describe('Painter', () => {
+  it('adds ANSI codes only when enabled', () => {
+    assert.equal(plain.paint('red', 'x'), 'x');
+    assert.equal(colour.paint('red', 'x'), '\u001b[31mx\u001b[39m');
+    assert.equal(colour.paint('bold', ''), '');
+  });
+});
+
+describe('formatTime', () => {
+  it('shows the time today and the date on other days', () => {
+    assert.equal(formatTime(at, now), '12:34');
+    assert.equal(formatTime(new Date(2025, 0, 4, 9, 5).toISOString(), now), '2025-01-04 09:05');
+    assert.equal(formatTime('not a date', now), 'not a date');
+  });
+});
+
+describe('formatNotification', () => {
+  it('shows a new message with its sender, and the group it was sent in', () => {
+    const frame = { type: 'new_message', message_id: 'm1', conversation_id: 'c1', sender_id: 'u2', content: 'hello', created_at: at } as const;
+    assert.equal(formatNotification(frame, { user: 'bob' }, plain, now), '[12:34] bob: hello');
+    assert.equal(formatNotification(frame, { user: 'bob', group: 'team' }, plain, now), '[12:34] bob in team: hello');
+    assert.equal(formatNotification({ ...frame, catch_up: true }, { user: 'bob' }, plain, now), '[12:34] bob: hello (missed while offline)');
+    assert.equal(formatNotification(frame, { user: 'ana', isMe: true }, plain, now), '[12:34] ana (you): hello');
+  });
+
+  it('shows receipts, typing and presence', () => {
+    const status = { type: 'message_status', message_id: 'm1', conversation_id: 'c1', user_id: 'u2', at } as const;
+    assert.equal(formatNotification({ ...status, status: 'DELIVERED' }, { user: 'bob', about: 'hello' }, plain, now), '[12:34] ✓ your message "hello" was delivered to bob (m1)');
+    assert.equal(formatNotification({ ...status, status: 'READ' }, { user: 'bob' }, plain, now), '[12:34] ✓✓ your message was read by bob (m1)');
+    assert.equal(formatNotification({ type: 'typing', conversation_id: 'c1', user_id: 'u2' }, { user: 'bob' }, plain), 'bob is typing…');
+    assert.equal(formatNotification({ type: 'typing', conversation_id: 'c1', user_id: 'u2' }, { user: 'bob', group: 'team' }, plain), 'bob is typing in team…');
+    assert.equal(formatNotification({ type: 'presence', user_id: 'u2', status: 'offline', at }, { user: 'bob' }, plain), 'bob is now offline');
+  });
+
+  it('has no escape codes without colour', () => {
+    const line = formatNotification({ type: 'new_message', message_id: 'm', conversation_id: 'c', sender_id: 'u', content: 'x', created_at: at }, { user: 'bob' }, plain, now);
+    assert.ok(!line.includes('\u001b'));
+    assert.ok(formatNotification({ type: 'new_message', message_id: 'm', conversation_id: 'c', sender_id: 'u', content: 'x', created_at: at }, { user: 'bob' }, colour, now).includes('\u001b['));
+  });
+});
+
+describe('conversations and messages', () => {
+  const direct: Conversation = {
+    conversation_id: 'c1',
+    type: 'direct',
+    name: null,
+    members: [
+      { user_id: 'u1', username: 'ana' },
+      { user_id: 'u2', username: 'bob', online: true },
+    ],
+    admins: ['u1', 'u2'],
+    created_at: at,
+    last_activity_at: at,
+  };
+  const group: Conversation = { ...direct, conversation_id: 'c2', type: 'group', name: 'team', admins: ['u1'] };
+
+  it('names a direct conversation after the other member and a group after its name', () => {
+    assert.equal(conversationLabel(direct, 'u1'), '@bob');
+    assert.equal(conversationLabel(direct, 'u2'), '@ana');
+    assert.equal(conversationLabel(group, 'u1'), 'team');
+  });
+
+  it('lists conversations one per line', () => {
+    assert.deepEqual(formatConversations([direct, group], 'u1', plain, now), ['@bob ● online  c1  direct last activity 12:34', 'team  c2  group of 2: ana, bob ● last activity 12:34']);
+    assert.match(formatConversations([], 'u1', plain)[0] ?? '', /no conversations yet/);
+  });
+
+  it('shows how far my messages got, and unread ones from the other side of a direct conversation', () => {
+    const m: Message = { message_id: 'm1', conversation_id: 'c1', sender_id: 'u1', content: 'hi', created_at: at, status: 'READ' };
+    assert.equal(formatMessage(m, 'ana', true, true, plain, now), '[12:34] ana (you): hi ✓✓ read m1');
+    assert.equal(formatMessage({ ...m, status: 'SENT' }, 'bob', false, true, plain, now), '[12:34] bob: hi (unread) m1');
+    assert.equal(formatMessage({ ...m, status: 'SENT' }, 'bob', false, false, plain, now), '[12:34] bob: hi m1');
+  });
+
+  it('shortens long text for receipts', () => {
+    assert.equal(excerpt('a  b\nc'), 'a b c');
+    assert.equal(excerpt('x'.repeat(40), 10), `${'x'.repeat(9)}…`);
+  });
+});
+
+describe('Output', () => {
+  it('writes results to stdout and status to stderr; JSON with --json', () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const o = new Output(true, { write: (l) => out.push(l) }, { write: (l) => err.push(l) }, { stdout: false, stderr: false });
+    o.result('text', { a: 1 });
+    o.info('connecting');
+    o.error('boom');
+    assert.deepEqual(out, ['{"a":1}']);
+    assert.deepEqual(err, ['connecting', 'error: boom']);
+    const human = new Output(false, { write: (l) => out.push(l) }, { write: () => {} }, { stdout: false, stderr: false });
+    human.result(() => 'text', { a: 1 });
+    assert.equal(out.at(-1), 'text');
+  });
+});
