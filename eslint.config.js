@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'charts/**', '.run/**', 'bench/results/**', 'cdk8s/imports/**'] },
+  { ignores: ['.dependency-cruiser.cjs', '**/node_modules/**', '**/dist/**', 'charts/**', '.run/**', 'bench/results/**', 'cdk8s/imports/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
