@@ -1,0 +1,287 @@
+/**
+ * MessageStore on Cassandra. Tables (cql/002_messages.cql): messages_by_id, messages_by_conversation
+ * (partition = conversation + UTC day), conversation_buckets, receipts, client_message_ids.
+ *
+ * - insert: INSERT INTO messages_by_id ... IF NOT EXISTS decides `inserted`; the winner then lists
+ *   the day in conversation_buckets and writes the row. A redelivery (not applied) changes nothing,
+ *   except when the row is missing because an earlier insert stopped after its LWT: it writes the
+ *   row and resolves inserted: true (that earlier attempt never completed, so the caller never
+ *   acted on it). Two concurrent deliveries of one message may then both see inserted: true;
+ *   delivery is at-least-once and clients dedupe by message_id.
+ * - history: walks the conversation's non-empty days newest first, starting at the day of
+ *   `before`, reading `message_id < before` newest first until limit + 1 messages are found.
+ * - recordReceipt: each receipt timestamp is set once by an LWT (`IF delivered_at = null`), so
+ *   `changed` is exact under redelivery and concurrency; a repeat is answered from a plain read
+ *   without any LWT. The message's aggregate (earliest delivered_at / read_at of any recipient)
+ *   is then written with plain UPDATEs USING TIMESTAMP (INVERSION_BASE_MICROS - time): the earliest
+ *   time carries the highest write timestamp and wins in any arrival order, with no LWT on the
+ *   conversation's (hot) partition. Rewriting it on every call repairs a write lost to a crash.
+ * - claimClientMessageId: INSERT ... IF NOT EXISTS; the loser reads the winner from the LWT result.
+ */
+import {
+  isUuid,
+  notFound,
+  statusAfter,
+  uuidV7Time,
+  type BackendHealth,
+  type ClientMessageClaim,
+  type HistoryPage,
+  type Message,
+  type MessageStatus,
+  type MessageStore,
+  type Receipt,
+  type ReceiptChange,
+} from '@chat4all/core';
+import type { CassandraSession, Row } from './cassandra-session.js';
+import { requireIso, toDate, toIso } from './cql-values.js';
+
+const DAY_MS = 86_400_000;
+/**
+ * Aggregate write timestamps are INVERSION_BASE_MICROS - time (µs). The base, 2080-11-28, keeps
+ * them below the wall clock for any time after mid-2025 (so an ordinary DELETE of a message still
+ * shadows them); times after the base are rejected.
+ */
+export const INVERSION_BASE_MICROS = 3_500_000_000_000_000;
+/** Buckets read from conversation_buckets per query while walking history. */
+const BUCKET_PAGE = 32;
+/** Buckets known to be listed already (per process), to skip rewriting the index row. */
+const KNOWN_BUCKETS_MAX = 10_000;
+
+const MESSAGE_COLUMNS = 'message_id, sender_id, content, client_message_id, created_at, status, sent_at, delivered_at, read_at';
+
+const CQL = {
+  /** args: message_id, conversation_id, bucket. returns [applied] (+ the stored pointer). */
+  claimId: 'INSERT INTO messages_by_id (message_id, conversation_id, bucket) VALUES (?, ?, ?) IF NOT EXISTS',
+  /** args: message_id. returns conversation_id, bucket. */
+  readPointer: 'SELECT conversation_id, bucket FROM messages_by_id WHERE message_id = ?',
+  /** args: conversation_id, bucket. */
+  listBucket: 'INSERT INTO conversation_buckets (conversation_id, bucket) VALUES (?, ?)',
+  /** args: conversation_id, bucket, message_id, sender_id, content, client_message_id, created_at, status, sent_at. */
+  insertRow: `INSERT INTO messages_by_conversation (conversation_id, bucket, ${MESSAGE_COLUMNS.replace(', delivered_at, read_at', '')}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  /** args: conversation_id, bucket, message_id. returns the message columns. */
+  readRow: `SELECT ${MESSAGE_COLUMNS} FROM messages_by_conversation WHERE conversation_id = ? AND bucket = ? AND message_id = ?`,
+  /** args: conversation_id, limit. returns bucket, newest first. */
+  buckets: 'SELECT bucket FROM conversation_buckets WHERE conversation_id = ? LIMIT ?',
+  /** args: conversation_id, bucket bound, limit. */
+  bucketsAtOrBefore: 'SELECT bucket FROM conversation_buckets WHERE conversation_id = ? AND bucket <= ? LIMIT ?',
+  /** args: conversation_id, bucket bound, limit. */
+  bucketsBefore: 'SELECT bucket FROM conversation_buckets WHERE conversation_id = ? AND bucket < ? LIMIT ?',
+  /** args: conversation_id, bucket, limit. returns messages newest first. */
+  page: `SELECT ${MESSAGE_COLUMNS} FROM messages_by_conversation WHERE conversation_id = ? AND bucket = ? LIMIT ?`,
+  /** args: conversation_id, bucket, message_id bound (exclusive), limit. returns messages newest first. */
+  pageBefore: `SELECT ${MESSAGE_COLUMNS} FROM messages_by_conversation WHERE conversation_id = ? AND bucket = ? AND message_id < ? LIMIT ?`,
+  /** args: write timestamp (inverted), delivered_at, conversation_id, bucket, message_id. */
+  aggregateDelivered: 'UPDATE messages_by_conversation USING TIMESTAMP ? SET delivered_at = ? WHERE conversation_id = ? AND bucket = ? AND message_id = ?',
+  /** args: write timestamp (inverted), read_at, conversation_id, bucket, message_id. */
+  aggregateRead: 'UPDATE messages_by_conversation USING TIMESTAMP ? SET read_at = ? WHERE conversation_id = ? AND bucket = ? AND message_id = ?',
+  /** args: message_id, user_id. returns delivered_at, read_at. */
+  readReceipt: 'SELECT delivered_at, read_at FROM receipts WHERE message_id = ? AND user_id = ?',
+  /** args: delivered_at, message_id, user_id. returns [applied] (+ the current delivered_at). */
+  receiptDelivered: 'UPDATE receipts SET delivered_at = ? WHERE message_id = ? AND user_id = ? IF delivered_at = null',
+  /** args: read_at, message_id, user_id. returns [applied] (+ the current read_at). */
+  receiptRead: 'UPDATE receipts SET read_at = ? WHERE message_id = ? AND user_id = ? IF read_at = null',
+  /** args: sender_id, client_message_id, message_id, conversation_id, created_at. returns [applied] (+ the winner). */
+  claimClientId:
+    'INSERT INTO client_message_ids (sender_id, client_message_id, message_id, conversation_id, created_at) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS',
+} as const;
+
+interface Location {
+  conversationId: string;
+  bucket: number;
+}
+
+/** The UTC day (days since 1970-01-01) of a UUIDv7 message id; of `fallbackIso` for other ids. */
+export function bucketOf(messageId: string, fallbackIso?: string): number {
+  const ms = isUuid(messageId) ? uuidV7Time(messageId) : Number.NaN;
+  const t = Number.isNaN(ms) && fallbackIso !== undefined ? toDate(fallbackIso).getTime() : ms;
+  return Math.floor(t / DAY_MS);
+}
+
+export class CassandraMessageStore implements MessageStore {
+  readonly backendName = 'cassandra';
+  private readonly knownBuckets = new Set<string>();
+
+  constructor(private readonly session: CassandraSession) {}
+
+  health(): BackendHealth {
+    return this.session.health();
+  }
+
+  async insert(message: Message): Promise<{ inserted: boolean }> {
+    const at: Location = { conversationId: message.conversation_id, bucket: bucketOf(message.message_id, message.created_at) };
+    const claim = await this.session.execute(CQL.claimId, [message.message_id, at.conversationId, at.bucket]);
+    if (!claim.wasApplied()) {
+      const stored = claim.first();
+      if (stored['conversation_id'] !== at.conversationId || stored['bucket'] !== at.bucket) return { inserted: false };
+      if (await this.readRow(message.message_id, at)) return { inserted: false };
+      // The LWT of an earlier attempt applied, but its row was never written: complete it.
+    }
+    await this.writeRow(message, at);
+    return { inserted: true };
+  }
+
+  async get(messageId: string): Promise<Message | undefined> {
+    const at = await this.locate(messageId);
+    return at && this.readRow(messageId, at);
+  }
+
+  async history(conversationId: string, options: { limit: number; before?: string }): Promise<HistoryPage> {
+    const limit = Math.max(0, options.limit);
+    const want = limit + 1;
+    const found: Message[] = [];
+    const { before } = options;
+    let bound = before !== undefined && isUuid(before) ? bucketOf(before) : undefined;
+    let query: string = bound === undefined ? CQL.buckets : CQL.bucketsAtOrBefore;
+    walk: for (;;) {
+      const params = bound === undefined ? [conversationId, BUCKET_PAGE] : [conversationId, bound, BUCKET_PAGE];
+      const buckets = (await this.session.execute(query, params)).rows.map((r) => r['bucket'] as number);
+      for (const bucket of buckets) {
+        await this.readBucket(conversationId, bucket, before, want - found.length, found);
+        if (found.length >= want) break walk;
+      }
+      if (buckets.length < BUCKET_PAGE) break;
+      bound = buckets[buckets.length - 1]!;
+      query = CQL.bucketsBefore;
+    }
+    return { messages: found.slice(0, limit).reverse(), has_more: found.length > limit };
+  }
+
+  async recordReceipt(messageId: string, userId: string, status: Exclude<MessageStatus, 'ACCEPTED' | 'SENT'>, at: string): Promise<ReceiptChange> {
+    const location = await this.locate(messageId);
+    if (!location) throw notFound('message_not_found', `message ${messageId} is not stored`);
+    const when = toDate(at);
+    invertedTimestamp(at); // validates the range before anything is written
+    const current = (await this.session.execute(CQL.readReceipt, [messageId, userId])).first();
+    let deliveredAt = toIso(current?.['delivered_at']);
+    let readAt = toIso(current?.['read_at']);
+    let changed = false;
+    if (deliveredAt === undefined) {
+      const rs = await this.session.execute(CQL.receiptDelivered, [when, messageId, userId]);
+      deliveredAt = rs.wasApplied() ? at : requireIso(rs.first()['delivered_at'], 'receipts.delivered_at');
+      changed = rs.wasApplied() && status === 'DELIVERED';
+    }
+    if (status === 'READ' && readAt === undefined) {
+      const rs = await this.session.execute(CQL.receiptRead, [when, messageId, userId]);
+      readAt = rs.wasApplied() ? at : requireIso(rs.first()['read_at'], 'receipts.read_at');
+      changed = rs.wasApplied();
+    }
+    const receipt = toReceipt(messageId, userId, deliveredAt, readAt);
+    await this.writeAggregate(location, messageId, receipt);
+    return { changed, receipt };
+  }
+
+  async getReceipt(messageId: string, userId: string): Promise<Receipt | undefined> {
+    const row = (await this.session.execute(CQL.readReceipt, [messageId, userId])).first();
+    return row ? toReceipt(messageId, userId, toIso(row['delivered_at']), toIso(row['read_at'])) : undefined;
+  }
+
+  async claimClientMessageId(senderId: string, clientMessageId: string, candidate: ClientMessageClaim): Promise<ClientMessageClaim> {
+    const rs = await this.session.execute(CQL.claimClientId, [senderId, clientMessageId, candidate.message_id, candidate.conversation_id, toDate(candidate.created_at)]);
+    if (rs.wasApplied()) return { ...candidate };
+    const row = rs.first();
+    return {
+      message_id: row['message_id'] as string,
+      conversation_id: row['conversation_id'] as string,
+      created_at: requireIso(row['created_at'], 'client_message_ids.created_at'),
+    };
+  }
+
+  private async locate(messageId: string): Promise<Location | undefined> {
+    const row = (await this.session.execute(CQL.readPointer, [messageId])).first();
+    return row ? { conversationId: row['conversation_id'] as string, bucket: row['bucket'] as number } : undefined;
+  }
+
+  /** The complete message at `at` (a row without sender_id is an interrupted insert: undefined). */
+  private async readRow(messageId: string, at: Location): Promise<Message | undefined> {
+    const row = (await this.session.execute(CQL.readRow, [at.conversationId, at.bucket, messageId])).first();
+    return row && row['sender_id'] != null ? toMessage(row, at.conversationId) : undefined;
+  }
+
+  /** Lists the bucket (unless this process did already), then writes the row: a stored row's bucket is always listed. */
+  private async writeRow(m: Message, at: Location): Promise<void> {
+    const key = `${at.conversationId}\0${at.bucket}`;
+    if (!this.knownBuckets.has(key)) {
+      await this.session.execute(CQL.listBucket, [at.conversationId, at.bucket]);
+      if (this.knownBuckets.size >= KNOWN_BUCKETS_MAX) this.knownBuckets.clear();
+      this.knownBuckets.add(key);
+    }
+    await this.session.execute(CQL.insertRow, [
+      at.conversationId,
+      at.bucket,
+      m.message_id,
+      m.sender_id,
+      m.content,
+      m.client_message_id,
+      toDate(m.created_at),
+      m.status,
+      m.sent_at === undefined ? undefined : toDate(m.sent_at),
+    ]);
+    if (m.delivered_at !== undefined || m.read_at !== undefined) {
+      await this.writeAggregate(at, m.message_id, { delivered_at: m.delivered_at, read_at: m.read_at });
+    }
+  }
+
+  /** Offers `times` to the message's aggregate: the earliest time of each step wins. */
+  private async writeAggregate(at: Location, messageId: string, times: { delivered_at?: string | undefined; read_at?: string | undefined }): Promise<void> {
+    const writes: Promise<unknown>[] = [];
+    const key = [at.conversationId, at.bucket, messageId];
+    if (times.delivered_at !== undefined) writes.push(this.session.execute(CQL.aggregateDelivered, [invertedTimestamp(times.delivered_at), toDate(times.delivered_at), ...key]));
+    if (times.read_at !== undefined) writes.push(this.session.execute(CQL.aggregateRead, [invertedTimestamp(times.read_at), toDate(times.read_at), ...key]));
+    await Promise.all(writes);
+  }
+
+  /** Appends up to `need` complete messages of one bucket with ids below `before`, newest first. */
+  private async readBucket(conversationId: string, bucket: number, before: string | undefined, need: number, out: Message[]): Promise<void> {
+    let cursor = before;
+    while (need > 0) {
+      const asked = need;
+      const rs =
+        cursor === undefined
+          ? await this.session.execute(CQL.page, [conversationId, bucket, asked])
+          : await this.session.execute(CQL.pageBefore, [conversationId, bucket, cursor, asked]);
+      for (const row of rs.rows) {
+        if (row['sender_id'] == null) continue; // an interrupted insert
+        out.push(toMessage(row, conversationId));
+        need--;
+      }
+      if (rs.rowLength < asked) return;
+      cursor = rs.rows[rs.rowLength - 1]!['message_id'] as string;
+    }
+  }
+}
+
+function invertedTimestamp(iso: string): number {
+  const micros = toDate(iso).getTime() * 1000;
+  if (micros >= INVERSION_BASE_MICROS || micros < 0) throw new RangeError(`time ${iso} is outside 1970..2080`);
+  return INVERSION_BASE_MICROS - micros;
+}
+
+function toReceipt(messageId: string, userId: string, deliveredAt: string | undefined, readAt: string | undefined): Receipt {
+  const r: Receipt = { message_id: messageId, user_id: userId };
+  if (deliveredAt !== undefined) r.delivered_at = deliveredAt;
+  if (readAt !== undefined) r.read_at = readAt;
+  return r;
+}
+
+function toMessage(row: Row, conversationId: string): Message {
+  const deliveredAt = toIso(row['delivered_at']);
+  const readAt = toIso(row['read_at']);
+  let status = row['status'] as MessageStatus;
+  if (deliveredAt !== undefined && statusAfter('DELIVERED', status)) status = 'DELIVERED';
+  if (readAt !== undefined && statusAfter('READ', status)) status = 'READ';
+  const m: Message = {
+    message_id: row['message_id'] as string,
+    conversation_id: conversationId,
+    sender_id: row['sender_id'] as string,
+    content: row['content'] as string,
+    created_at: requireIso(row['created_at'], 'messages_by_conversation.created_at'),
+    status,
+  };
+  const clientMessageId = row['client_message_id'] as string | null;
+  if (clientMessageId != null) m.client_message_id = clientMessageId;
+  const sentAt = toIso(row['sent_at']);
+  if (sentAt !== undefined) m.sent_at = sentAt;
+  if (deliveredAt !== undefined) m.delivered_at = deliveredAt;
+  if (readAt !== undefined) m.read_at = readAt;
+  return m;
+}
