@@ -60,7 +60,7 @@ services-status: ## Show which real servers run, with pids and ports
 
 .PHONY: test-integration
 test-integration: install services-up ## Contract suites on real servers, cross-process and fault tests
-	set -a; eval "$$(scripts/services.sh env)"; set +a; $(NODE_TEST) --test-concurrency=1 $(SERVICE_TESTS)
+	set -a; eval "$$(scripts/services.sh env)"; set +a; $(NODE_TEST) --test-concurrency=1 --test-timeout=900000 $(SERVICE_TESTS)
 
 .PHONY: test
 test: typecheck lint check-imports test-unit test-cdk8s test-integration test-kube ## Everything CI runs: type-check, lint, import check, all tests
