@@ -144,6 +144,14 @@ export class RedisBroker implements Broker {
     return this.enqueue(userIds, false);
   }
 
+  async latestEventId(userId: string): Promise<string | undefined> {
+    this.assertUsable(this.commands, 'read history');
+    const [latest] = (await this.commands.xrevrange(this.streamPrefix + userId, '+', '-', 'COUNT', 1).catch((err: unknown) => {
+      throw unavailable('redis_unavailable', 'Redis cannot read history now', err);
+    })) as StreamEntry[];
+    return latest?.[0];
+  }
+
   async history(userId: string, since: string, limit: number): Promise<HistoryResult> {
     if (!isEventId(since)) return { events: [], recovered: false };
     this.assertUsable(this.commands, 'read history');

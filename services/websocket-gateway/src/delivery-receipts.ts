@@ -11,6 +11,12 @@ export interface DeliveryReceiptsOptions {
   rememberPairs?: number;
   /** Receipts waiting at most; beyond it the oldest are dropped (and counted). @default 20_000 */
   maxQueued?: number;
+  /**
+   * Receipts per append at most; a larger queue goes out in several appends, one after another.
+   * Kafka's client groups a request's records per partition in time quadratic in their number, so
+   * one append of a backlog of thousands cost more CPU than the deliveries did. @default 500
+   */
+  maxPerAppend?: number;
 }
 
 /**
@@ -42,19 +48,24 @@ export class DeliveryReceipts {
     this.timer ??= setTimeout(() => void this.flush(), this.options.flushMs ?? 20);
   }
 
-  /** Appends what is queued; on failure keeps it and tries again later. */
+  /** Appends what is queued, in appends of at most `maxPerAppend`; on failure keeps the rest and tries again later. */
   async flush(): Promise<void> {
     this.timer = undefined;
     if (this.flushing || this.queue.length === 0) return;
     this.flushing = true;
-    const batch = this.queue;
-    this.queue = [];
+    const max = this.options.maxPerAppend ?? 500;
     try {
-      await this.options.eventLog.append(TOPIC_RECEIPTS, batch);
-    } catch (err) {
-      this.options.logger.warn({ err, receipts: batch.length }, 'delivery receipts not appended; will retry');
-      this.queue = batch.concat(this.queue);
-      this.timer ??= setTimeout(() => void this.flush(), 1000);
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, max);
+        try {
+          await this.options.eventLog.append(TOPIC_RECEIPTS, batch);
+        } catch (err) {
+          this.options.logger.warn({ err, receipts: batch.length }, 'delivery receipts not appended; will retry');
+          this.queue = batch.concat(this.queue);
+          this.timer ??= setTimeout(() => void this.flush(), 1000);
+          return;
+        }
+      }
     } finally {
       this.flushing = false;
     }

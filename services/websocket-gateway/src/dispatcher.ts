@@ -37,6 +37,8 @@ export interface DispatcherOptions {
 }
 
 const REPLAY_PAGE = 1000;
+/** Connections a heartbeat handles before it lets the event loop run. */
+const HEARTBEAT_SLICE = 500;
 const TYPING_INTERVAL_MS = 3000;
 
 /**
@@ -47,6 +49,7 @@ export class Dispatcher {
   private readonly users = new Map<string, Set<Connection>>();
   private readonly typingSent = new Map<string, number>();
   private count = 0;
+  private sweeping = false;
 
   constructor(private readonly o: DispatcherOptions) {}
 
@@ -79,6 +82,9 @@ export class Dispatcher {
     if (since !== undefined) {
       ({ replay, recovered } = await this.readHistory(conn.userId, since));
       this.o.metrics.replayedEvents.inc({ recovered: String(recovered) }, replay.length);
+    } else {
+      // Where this connection starts, so a broker failover can be caught up from here.
+      conn.lastEventId = await this.o.broker.latestEventId(conn.userId).catch(() => undefined);
     }
     if (conn.closed) return;
     const connected: ConnectedFrame = { type: 'connected', user_id: conn.userId, connection_id: conn.id, server_time: new Date(this.o.now()).toISOString(), ...(recovered === undefined ? {} : { recovered }) };
@@ -115,7 +121,13 @@ export class Dispatcher {
     for (const conn of conns) {
       try {
         if (conn.lastEventId === undefined) {
-          this.replayThenLive(conn, []);
+          // It had no history to start from: whatever it missed is all the history there is.
+          const events = (await this.o.broker.latestEventId(conn.userId)) === undefined ? [] : undefined;
+          if (events) {
+            this.replayThenLive(conn, events);
+            continue;
+          }
+          conn.close(CLOSE.draining, 'missed events; reconnect');
           continue;
         }
         const { replay, recovered } = await this.readHistory(conn.userId, conn.lastEventId);
@@ -253,29 +265,52 @@ export class Dispatcher {
     await this.o.broker.publishEphemeral(conv.members.filter((m) => m !== conn.userId).map((userId) => ({ userId, frame })));
   }
 
-  /** Closes dead, silent and expired connections, pings the rest, refreshes their presence. */
+  /**
+   * Closes dead, silent and expired connections, pings the rest, refreshes their presence. Works
+   * in slices of HEARTBEAT_SLICE connections and lets the event loop run between them, so a sweep
+   * of many thousands of connections does not hold up deliveries. One sweep at a time.
+   */
   async heartbeat(presenceTtlMs: number): Promise<void> {
-    const now = this.o.now();
-    const live: { userId: string; connectionId: string }[] = [];
-    for (const set of this.users.values()) {
-      for (const conn of set) {
-        if (now >= conn.expiresAt) {
-          conn.close(CLOSE.tokenExpired, 'token expired');
-          continue;
+    if (this.sweeping) return;
+    this.sweeping = true;
+    const refreshes: Promise<void>[] = [];
+    const refresh = (live: { userId: string; connectionId: string }[]) =>
+      refreshes.push(this.o.presence.refresh(live, presenceTtlMs).catch((err: unknown) => this.o.logger.warn({ err }, 'presence refresh failed')));
+    try {
+      const now = this.o.now();
+      let live: { userId: string; connectionId: string }[] = [];
+      let inSlice = 0;
+      for (const set of this.users.values()) {
+        for (const conn of set) {
+          inSlice++;
+          if (conn.closed) continue;
+          if (now >= conn.expiresAt) {
+            conn.close(CLOSE.tokenExpired, 'token expired');
+            continue;
+          }
+          if (!conn.alive) {
+            this.o.metrics.connectionErrors.inc({ reason: 'heartbeat_timeout' });
+            conn.closed = true;
+            conn.ws.terminate();
+            continue;
+          }
+          conn.alive = false;
+          conn.ws.ping();
+          live.push({ userId: conn.userId, connectionId: conn.id });
         }
-        if (!conn.alive) {
-          this.o.metrics.connectionErrors.inc({ reason: 'heartbeat_timeout' });
-          conn.closed = true;
-          conn.ws.terminate();
-          continue;
+        if (inSlice >= HEARTBEAT_SLICE) {
+          refresh(live);
+          live = [];
+          inSlice = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
         }
-        conn.alive = false;
-        conn.ws.ping();
-        live.push({ userId: conn.userId, connectionId: conn.id });
       }
+      refresh(live);
+      this.o.presenceNotifier.sweep();
+      await Promise.all(refreshes);
+    } finally {
+      this.sweeping = false;
     }
-    this.o.presenceNotifier.sweep();
-    await this.o.presence.refresh(live, presenceTtlMs).catch((err: unknown) => this.o.logger.warn({ err }, 'presence refresh failed'));
   }
 
   /** Closes every connection with `code`, in batches spread over `windowMs`; resolves when all have closed. */

@@ -19,7 +19,7 @@ import {
 } from '@chat4all/core';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { CLOSE, Connection } from './connection.js';
 import { DeliveryReceipts } from './delivery-receipts.js';
 import { Dispatcher } from './dispatcher.js';
@@ -93,6 +93,9 @@ export class WebSocketGateway {
   private readonly connectLimiter: TokenBucket;
   private readonly userFrames: KeyedRateLimiter;
   private readonly presenceNotifier: PresenceNotifier;
+  /** The connection of each open socket, for the shared listeners. */
+  private readonly connections = new WeakMap<WebSocket, Connection>();
+  private readonly listeners: SocketListeners;
 
   constructor(private readonly options: GatewayOptions) {
     this.now = options.now ?? Date.now;
@@ -112,6 +115,13 @@ export class WebSocketGateway {
       now: this.now,
       maxBufferedBytes: options.maxBufferedBytes ?? 1_048_576,
       presenceTtlMs: options.presenceTtlMs ?? 60_000,
+    });
+    this.listeners = socketListeners({
+      connections: this.connections,
+      metrics: this.metrics,
+      dispatcher: this.dispatcher,
+      logger: options.logger,
+      allowFrame: (conn) => this.allowFrame(conn),
     });
     options.broker.setListener(
       (userId, payload) => this.dispatcher.onBrokerMessage(userId, payload),
@@ -160,7 +170,7 @@ export class WebSocketGateway {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroySocket);
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname !== this.path) return this.refuse(socket, 404, 'not_found', `the WebSocket endpoint is ${this.path}`);
     if (this.draining) return this.refuse(socket, 503, 'draining', 'this gateway is shutting down; connect again');
@@ -183,6 +193,8 @@ export class WebSocketGateway {
       }
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      // ws handles the socket's errors from here on.
+      socket.off('error', destroySocket);
       if (claims) void this.open(ws, claims, since);
       else this.awaitAuthFrame(ws, since);
     });
@@ -219,29 +231,17 @@ export class WebSocketGateway {
 
   private async open(ws: WebSocket, claims: TokenClaims, since: string | undefined): Promise<void> {
     const conn = new Connection(ws, randomId(), claims.userId, claims.expiresAt * 1000);
-    const log = this.options.logger.child({ connection_id: conn.id, user_id: conn.userId });
-    ws.on('pong', () => (conn.alive = true));
-    ws.on('message', (data, isBinary) => {
-      conn.alive = true;
-      if (!this.allowFrame(conn)) return;
-      if (isBinary) return this.dispatcher.sendError(conn, 'binary_frame', 'frames are JSON text');
-      void this.dispatcher.onClientFrame(conn, String(data));
-    });
-    ws.on('error', (err) => {
-      this.metrics.connectionErrors.inc({ reason: 'socket_error' });
-      log.debug({ err }, 'socket error');
-    });
-    ws.on('close', (code) => {
-      conn.closed = true;
-      this.metrics.disconnects.inc({ code: String(code) });
-      void this.dispatcher.remove(conn).catch((err: unknown) => log.warn({ err }, 'cleanup after close failed'));
-    });
+    this.connections.set(ws, conn);
+    ws.on('pong', this.listeners.pong);
+    ws.on('message', this.listeners.message);
+    ws.on('error', this.listeners.error);
+    ws.on('close', this.listeners.close);
     try {
       await this.dispatcher.add(conn, since);
       this.metrics.connects.inc();
-      log.debug('connected');
+      this.options.logger.debug(fieldsOf(conn), 'connected');
     } catch (err) {
-      log.warn({ err }, 'could not set up the connection');
+      this.options.logger.warn({ ...fieldsOf(conn), err }, 'could not set up the connection');
       this.metrics.connectionErrors.inc({ reason: 'backend_unavailable' });
       conn.close(1011, 'try again');
     }
@@ -279,4 +279,56 @@ export class WebSocketGateway {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   }
+}
+
+/** An upgrade socket's error handler until ws takes it over: one function for all. */
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
+/** The log fields of a connection (added per call: connections keep no child logger). */
+function fieldsOf(conn: Connection): { connection_id: string; user_id: string } {
+  return { connection_id: conn.id, user_id: conn.userId };
+}
+
+type SocketListeners = ReturnType<typeof socketListeners>;
+
+/**
+ * The listeners of every connection's socket, shared: a gateway holds many thousands of
+ * connections, so none gets closures (or a child logger) of its own. `this` is the socket.
+ */
+function socketListeners(g: {
+  connections: WeakMap<WebSocket, Connection>;
+  metrics: GatewayMetrics;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  allowFrame: (conn: Connection) => boolean;
+}) {
+  return {
+    pong(this: WebSocket): void {
+      const conn = g.connections.get(this);
+      if (conn) conn.alive = true;
+    },
+    message(this: WebSocket, data: RawData, isBinary: boolean): void {
+      const conn = g.connections.get(this);
+      if (!conn) return;
+      conn.alive = true;
+      if (!g.allowFrame(conn)) return;
+      if (isBinary) return g.dispatcher.sendError(conn, 'binary_frame', 'frames are JSON text');
+      void g.dispatcher.onClientFrame(conn, String(data));
+    },
+    error(this: WebSocket, err: Error): void {
+      g.metrics.connectionErrors.inc({ reason: 'socket_error' });
+      const conn = g.connections.get(this);
+      g.logger.debug({ ...(conn ? fieldsOf(conn) : {}), err }, 'socket error');
+    },
+    close(this: WebSocket, code: number): void {
+      const conn = g.connections.get(this);
+      if (!conn) return;
+      g.connections.delete(this);
+      conn.closed = true;
+      g.metrics.disconnects.inc({ code: String(code) });
+      void g.dispatcher.remove(conn).catch((err: unknown) => g.logger.warn({ ...fieldsOf(conn), err }, 'cleanup after close failed'));
+    },
+  };
 }

@@ -107,6 +107,10 @@ export class MemoryBroker implements Broker {
     }
   }
 
+  async latestEventId(userId: string): Promise<string | undefined> {
+    return this.hub.history(userId)?.events.at(-1)?.id;
+  }
+
   async history(userId: string, since: string, limit: number): Promise<HistoryResult> {
     const h = this.hub.history(userId);
     const at = h ? h.events.findIndex((e) => e.id === since) : -1;

@@ -60,6 +60,12 @@ export interface Broker extends Backend {
   subscribe(userIds: string[]): Promise<void>;
   /** Unsubscribes (idempotent, batched). Publishes after it resolves no longer reach the listener. */
   unsubscribe(userIds: string[]): Promise<void>;
+  /**
+   * The id of the user's newest retained event, or undefined when the history is empty. A
+   * connection that starts without `since` remembers it, so it can catch up from there if the
+   * broker later loses its subscription.
+   */
+  latestEventId(userId: string): Promise<string | undefined>;
   /** The user's events after `since`, oldest first, at most `limit` (then `recovered` reflects only what was returned). */
   history(userId: string, since: string, limit: number): Promise<HistoryResult>;
   close(): Promise<void>;

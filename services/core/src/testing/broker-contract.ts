@@ -101,6 +101,14 @@ export function describeBroker(name: string, make: BrokerFactory): void {
       assert.equal((await b.history(user, '1-0', 10)).recovered, false, 'id older than history');
     });
 
+    it('names the newest event of a history', async () => {
+      const { b } = await open();
+      const user = `u-${randomId()}`;
+      assert.equal(await b.latestEventId(user), undefined);
+      const got = await b.publish([1, 2, 3].map((i) => ({ userId: user, body: body(String(i)) })));
+      assert.equal(await b.latestEventId(user), got[2]);
+    });
+
     it('honours the limit of history', async () => {
       const { b } = await open();
       const user = `u-${randomId()}`;
