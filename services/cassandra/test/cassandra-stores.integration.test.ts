@@ -174,6 +174,7 @@ describe('CassandraStores', () => {
       console.log(`reconnected ${Date.now() - t} ms after the proxy came back`);
       await cut.close();
       // Nothing may connect after close (the driver leaked a reconnecting pool here; see the session).
+      await waitFor(() => proxy.open === 0, 'every connection closed after close()', 20_000, 100);
       const accepted = proxy.accepted;
       await new Promise((r) => setTimeout(r, 5000));
       assert.equal(proxy.open, 0, 'no connection left open');
