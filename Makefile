@@ -36,7 +36,7 @@ lint: install ## Lint every workspace
 
 .PHONY: check-imports
 check-imports: install ## Check package boundaries: no import cycles, no undeclared dependencies
-	npx depcruise --config .dependency-cruiser.cjs services cli cdk8s
+	npx depcruise --config .dependency-cruiser.cjs services cli cdk8s operator
 
 .PHONY: test-unit
 test-unit: install ## Unit, contract (in-memory adapters) and in-process end-to-end tests
@@ -63,6 +63,7 @@ test-integration: install services-up ## Contract suites on real servers, cross-
 	set -a; eval "$$(scripts/services.sh env)"; set +a; $(NODE_TEST) --test-concurrency=1 --test-timeout=900000 $(SERVICE_TESTS)
 
 .PHONY: test
-test: typecheck lint check-imports test-unit test-cdk8s test-integration test-kube ## Everything CI runs: type-check, lint, import check, all tests
+test: typecheck lint check-imports test-unit test-cdk8s test-operator test-integration test-operator-drain test-kube test-operator-kube ## Everything CI runs: type-check, lint, import check, all tests
 
 include mk/kubernetes.mk
+include mk/operator.mk

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { type HealthServer, OperatorMetrics, startHealthServer } from '@chat4all/operator';
 import { type RunningPlatform, createLogger, loadConfig, memoryBackends, startPlatform } from '@chat4all/server';
 import { DASHBOARDS, PENDING_METRICS, metricsOf, queriesOf } from '../src/dashboards/index.js';
 
@@ -16,9 +17,10 @@ function isExported(series: string, types: Map<string, string>): boolean {
   return m !== null && ['histogram', 'summary'].includes(types.get(m[1]!) ?? '') && (m[2] !== 'bucket' || types.get(m[1]!) === 'histogram');
 }
 
-describe('every metric a dashboard queries is exported by a running role', () => {
+describe('every metric a dashboard queries is exported by a running role or the operator', () => {
   const roles: RunningPlatform[] = [];
   const types = new Map<string, string>();
+  let operator: HealthServer | undefined;
 
   before(async () => {
     // The three roles as separate platforms on shared in-memory backends, each with its own
@@ -36,14 +38,20 @@ describe('every metric a dashboard queries is exported by a running role', () =>
       assert.equal(res.status, 200, url);
       for (const [name, kind] of exportedTypes(await res.text())) types.set(name, kind);
     }
+    // chat4all-operator's metrics endpoint, on its own registry, as its main serves it.
+    operator = await startHealthServer({ host: '127.0.0.1', port: 0, registry: new OperatorMetrics().registry, ready: () => true });
+    const res = await fetch(`http://127.0.0.1:${operator.port}/metrics`);
+    assert.equal(res.status, 200, 'operator /metrics');
+    for (const [name, kind] of exportedTypes(await res.text())) types.set(name, kind);
   });
 
   after(async () => {
     for (const r of roles.reverse()) await r.shutdown(0);
+    await operator?.close();
   });
 
-  it('reads real metrics from the roles', () => {
-    for (const name of ['http_requests_total', 'worker_records_total', 'websocket_connections_active']) assert.ok(types.has(name), `${name} is not exported`);
+  it('reads real metrics from the roles and the operator', () => {
+    for (const name of ['http_requests_total', 'worker_records_total', 'websocket_connections_active', 'chat4all_operator_reconcile_duration_seconds']) assert.ok(types.has(name), `${name} is not exported`);
   });
 
   for (const [file, spec] of Object.entries(DASHBOARDS)) {

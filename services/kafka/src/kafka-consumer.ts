@@ -1,4 +1,4 @@
-import type { BackendHealth, ConsumeOptions, Consumer, LogRecord } from '@chat4all/core';
+import type { BackendHealth, ConsumeOptions, Consumer, ConsumerLag, LogRecord } from '@chat4all/core';
 import type { Consumer as KafkaJsConsumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { describeKafkaError, toChat4AllError } from './kafka-errors.js';
@@ -52,6 +52,12 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * consumer that crashed on a retriable error; on any other crash this class makes a new one.
  */
 export class KafkaGroupConsumer implements Consumer {
+  private readonly lags = new Map<string, ConsumerLag>();
+
+  lag(): ConsumerLag[] {
+    return [...this.lags.values()];
+  }
+
   private consumer: KafkaJsConsumer | undefined;
   private stopped = false;
   private stopping: Promise<void> | undefined;
@@ -169,6 +175,9 @@ export class KafkaGroupConsumer implements Consumer {
   private async eachBatch(consumer: KafkaJsConsumer, payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale } = payload;
     const { topic, partition, messages } = batch;
+    const lagKey = `${topic}:${partition}`;
+    const behind = (offset: string) => Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(offset)));
+    if (messages.length > 0) this.lags.set(lagKey, { topic, partition, lag: behind(messages[0]!.offset) });
     const max = this.options.maxHandlerBatch;
     for (let i = 0; i < messages.length; i += max) {
       if (!isRunning() || isStale()) return;
@@ -187,6 +196,7 @@ export class KafkaGroupConsumer implements Consumer {
       resolveOffset(last);
       const next = (BigInt(last) + 1n).toString();
       await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
+      this.lags.set(lagKey, { topic, partition, lag: behind(next) });
       await heartbeat();
     }
   }

@@ -1,4 +1,5 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { ConsumerLag } from '@chat4all/core';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** The worker's metrics, registered on the registry it is given. */
 export class WorkerMetrics {
@@ -7,7 +8,18 @@ export class WorkerMetrics {
   private readonly duration: Histogram<'topic'>;
   private readonly storeLatency: Histogram;
 
-  constructor(registry: Registry) {
+  /** `lags` is read at each scrape: the consumer's lag per partition. */
+  constructor(registry: Registry, lags: () => ConsumerLag[]) {
+    new Gauge({
+      name: 'kafka_consumer_lag',
+      help: 'Records of the event log not yet committed by the router worker, per topic and partition (as of its latest fetch)',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const l of lags()) this.set({ topic: l.topic, partition: String(l.partition) }, l.lag);
+      },
+    });
     this.records = new Counter({ name: 'worker_records_total', help: 'Records handled by the router worker, by topic and outcome (ok, error: to be retried or dead-lettered)', labelNames: ['topic', 'outcome'], registers: [registry] });
     this.deadLetters = new Counter({ name: 'worker_dead_letter_total', help: 'Records put on the dead-letter topic, by source topic and error code', labelNames: ['topic', 'code'], registers: [registry] });
     this.duration = new Histogram({ name: 'worker_record_duration_seconds', help: 'Time to store and fan out one record', labelNames: ['topic'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] });

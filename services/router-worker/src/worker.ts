@@ -48,7 +48,7 @@ export class RouterWorker {
     this.now = options.now ?? Date.now;
     this.deps = { conversations: options.conversations, messages: options.messages, broker: options.broker, now: this.now };
     this.policy = new DeadLetterPolicy(options.eventLog, options.maxAttempts ?? 5, this.now);
-    this.metrics = new WorkerMetrics(options.registry);
+    this.metrics = new WorkerMetrics(options.registry, () => this.consumer?.lag() ?? []);
   }
 
   async start(): Promise<void> {

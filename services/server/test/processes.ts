@@ -38,6 +38,10 @@ export class ServerProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    // A test runner that gives up on this file must not leave servers behind.
+    const reap = () => child.kill('SIGKILL');
+    process.once('exit', reap);
+    child.once('exit', () => process.removeListener('exit', reap));
     const keep = (d: Buffer) => {
       this.log.push(...String(d).split('\n').filter(Boolean));
       if (this.log.length > 500) this.log.splice(0, this.log.length - 500);

@@ -1,6 +1,6 @@
 import { Chat4AllError, unavailable } from '../errors.js';
 import type { BackendHealth } from '../health.js';
-import type { AppendRecord, ConsumeOptions, Consumer, EventLog, LogRecord } from '../ports/event-log.js';
+import type { AppendRecord, ConsumeOptions, Consumer, ConsumerLag, EventLog, LogRecord } from '../ports/event-log.js';
 
 export interface MemoryEventLogOptions {
   /** Partitions of each topic. @default 4 */
@@ -132,8 +132,19 @@ class MemoryConsumer implements Consumer {
     this.stopSignal = new Promise((resolve) => (this.signalStop = resolve));
   }
 
+  private readonly held: { topic: string; partition: number }[] = [];
+
   start(topic: string, partition: number): void {
+    this.held.push({ topic, partition });
     this.loops.push(this.run(topic, partition));
+  }
+
+  lag(): ConsumerLag[] {
+    return this.held.map(({ topic, partition }) => ({
+      topic,
+      partition,
+      lag: this.log.topic(topic)[partition]!.length - this.log.committed(this.options.group, topic, partition),
+    }));
   }
 
   private async run(topic: string, partition: number): Promise<void> {

@@ -36,9 +36,18 @@ export interface ConsumeOptions {
   maxRetryDelayMs?: number;
 }
 
+export interface ConsumerLag {
+  topic: string;
+  partition: number;
+  /** Records appended to the partition that this consumer has not committed yet. */
+  lag: number;
+}
+
 export interface Consumer {
   /** Stops fetching, waits for the in-flight handler call, commits what it completed, leaves the group. */
   stop(): Promise<void>;
+  /** The lag of each partition this consumer holds, as of its latest fetch. */
+  lag(): ConsumerLag[];
 }
 
 /**

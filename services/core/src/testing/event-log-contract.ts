@@ -87,6 +87,29 @@ export function describeEventLog(name: string, make: EventLogFactory): void {
       await Promise.all([c2.stop(), c3.stop()]);
     });
 
+    it('reports the lag of its partitions, down to zero once it caught up', async () => {
+      const log = await open();
+      const topic = `t-${randomId()}`;
+      await log.ensureTopics([topic]);
+      let release: () => void = () => {};
+      const gate = new Promise<void>((r) => (release = r));
+      const seen: number[] = [];
+      const c = await log.consume({
+        group: `g-${randomId()}`,
+        topics: [topic],
+        handler: async (b) => {
+          await gate;
+          seen.push(...b.map(num));
+        },
+      });
+      await log.append(topic, Array.from({ length: 20 }, (_, i) => rec('one-key', i)));
+      await waitFor(() => c.lag().reduce((n, l) => n + l.lag, 0) > 0, 'a lag while the handler waits', 30_000);
+      release();
+      await waitFor(() => seen.length === 20, 'all twenty', 30_000);
+      await waitFor(() => c.lag().every((l) => l.lag === 0) && c.lag().some((l) => l.topic === topic), 'no lag', 30_000);
+      await c.stop();
+    });
+
     it('reports its health as up while connected', async () => {
       const log = await open();
       assert.equal(log.health().status, 'up');
