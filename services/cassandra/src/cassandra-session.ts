@@ -57,6 +57,8 @@ export class CassandraSession implements CqlRunner {
   private readonly serialConsistency: number;
   private ready = false;
   private closed = false;
+  /** Hosts the driver dropped: shut down again at close, as their pools may have reconnected since. */
+  private readonly removedHosts = new Set<RemovedHost>();
   private attempt: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay = RETRY_MIN_MS;
@@ -87,7 +89,9 @@ export class CassandraSession implements CqlRunner {
     // pool, which keeps reconnecting and, once the node is back, holds a connection that close()
     // never releases. Shutting down every host the driver removes is safe for real removals too.
     this.client.on('hostRemove', (host: unknown) => {
-      void (host as { shutdown(waitForPending: boolean): Promise<void> }).shutdown(false).catch(() => undefined);
+      const h = host as RemovedHost;
+      this.removedHosts.add(h);
+      void h.shutdown(false).catch(() => undefined);
     });
     this.client.on('log', (level: string, className: string, message: string) => {
       if (level === 'error') this.logger.error({ component: className }, message);
@@ -156,6 +160,11 @@ export class CassandraSession implements CqlRunner {
     clearTimeout(this.retryTimer);
     await this.attempt?.catch(() => undefined);
     await this.client.shutdown();
+    for (const host of this.removedHosts) {
+      await host.shutdown(false).catch(() => undefined);
+      for (const c of host.pool?.connections ?? []) c.close?.();
+    }
+    this.removedHosts.clear();
   }
 
   private async tryConnect(): Promise<void> {
@@ -206,4 +215,10 @@ function shortReason(err: unknown): string {
     if (typeof e.name === 'string') return e.name;
   }
   return 'unknown error';
+}
+
+/** The parts of a driver Host this session touches after the driver dropped it. */
+interface RemovedHost {
+  shutdown(waitForPending: boolean): Promise<void>;
+  pool?: { connections?: { close?: () => void }[] };
 }
