@@ -67,3 +67,5 @@ test: typecheck lint check-imports test-unit test-cdk8s test-operator test-integ
 
 include mk/kubernetes.mk
 include mk/operator.mk
+
+include mk/bench.mk

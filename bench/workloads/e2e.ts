@@ -1,0 +1,117 @@
+/**
+ * Workload 3, end to end on the real stack: messages sent over HTTP to an api process, through
+ * Kafka, a worker process (Cassandra, Redis) and a gateway process, received on WebSockets; at
+ * fixed rates. Latency is from just before the POST to the frame's arrival. Ours only: the peer
+ * has no such pipeline.
+ *
+ * BENCH_E2E_PAIRS (20)              sender/recipient pairs (direct conversations)
+ * BENCH_E2E_RATES (25,50,100,1000)   messages per second, one step each (stops after a step whose p99 exceeds 5 s)
+ * BENCH_STEP_SECONDS (8), BENCH_TIME_LIMIT (900)
+ */
+import { makePairs } from '../lib/api-client.js';
+import { newRunPrefix, sourceAddresses } from '../lib/ids.js';
+import { LoadGenerator } from '../lib/loadgen.js';
+import { intParam, listParam, sleep } from '../lib/params.js';
+import { CpuMeter, ProcessGroup } from '../lib/procs.js';
+import { ResultWriter, row } from '../lib/report.js';
+import { Senders } from '../lib/sender.js';
+import { ServerUnderTest, newJwtSecret, realStackEnv, skipBacklog } from '../lib/stack.js';
+import { summarize } from '../lib/stats.js';
+
+const pairs = intParam('BENCH_E2E_PAIRS', 20, 1);
+const rates = listParam('BENCH_E2E_RATES', [25, 50, 100, 1000]);
+const stepSeconds = intParam('BENCH_STEP_SECONDS', 8, 1);
+const out = new ResultWriter('e2e', { pairs, rates, stepSeconds, sustainable: 'accepted >= 99% of offered, delivered >= 99% of accepted within 5 s of the step, p99 < 500 ms' });
+const group = new ProcessGroup(intParam('BENCH_TIME_LIMIT', 900, 10));
+const stack = await realStackEnv();
+const secret = newJwtSecret();
+
+interface Step {
+  rate: number;
+  accepted: number;
+  offered: number;
+  delivered: number;
+  achieved: number;
+  statuses: Record<string, number>;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  acceptP99: number;
+  cpu: Record<string, number>;
+  sustained: boolean;
+}
+
+const steps: Step[] = [];
+try {
+  const extra = { SEND_RATE_LIMIT: '1000000' };
+  if (await skipBacklog(stack)) console.log('skipped the backlog earlier runs left in Kafka');
+  else out.note('on shared servers: what earlier runs left in Kafka is processed first, and other workers of the group may take partitions');
+  const [api, worker, gateway] = await Promise.all([
+    ServerUnderTest.ours(group, 'api', 'api', stack, secret, extra),
+    ServerUnderTest.ours(group, 'worker', 'worker', stack, secret, extra),
+    ServerUnderTest.ours(group, 'gateway', 'gateway', stack, secret, extra),
+  ]);
+  const tag = newRunPrefix().slice(0, 8);
+  const made = await makePairs(api.url, secret, tag, pairs);
+  console.log(`${pairs} pairs registered`);
+  const load = LoadGenerator.start(group, 'loadgen', 1);
+  await load.open({ target: { kind: 'ours', url: gateway.url, jwtSecret: secret }, prefix: newRunPrefix(), users: pairs, named: made.map((p) => p.recipient), devices: 1, addresses: sourceAddresses(1) });
+  const senders = await Senders.start(group, api.url, made.map((p) => ({ token: p.sender.token, conversationId: p.conversationId })), 2, 32);
+  // Warm up until the pipeline is live: caches, Kafka producers, the consumer group's assignment
+  // (a rebalance can take a session timeout when an earlier member vanished), prepared statements.
+  const warmUntil = Date.now() + 120_000;
+  for (;;) {
+    await load.reset();
+    await senders.run(50, 2);
+    await sleep(500);
+    const w = summarize((await load.report()).latencies);
+    console.log(`warm-up: ${w.count} delivered, p50 ${w.p50.toFixed(0)} ms`);
+    if ((w.count >= 90 && w.p99 < 200) || Date.now() > warmUntil) break;
+  }
+  await sleep(2000);
+  for (const rate of rates) {
+    await load.reset();
+    const meters = Object.fromEntries([api, worker, gateway].map((s) => [s.name, new CpuMeter(s.pid).start()]));
+    const sent = await senders.run(rate, stepSeconds);
+    const accepted = sent.statuses['202'] ?? 0;
+    let rep = await load.report();
+    for (let i = 0; i < 50 && rep.received < accepted; i++) {
+      await sleep(100);
+      rep = await load.report();
+    }
+    const cpu = Object.fromEntries(Object.entries(meters).map(([k, m]) => [k, Math.round(m.read())]));
+    const s = summarize(rep.latencies);
+    const a = summarize(sent.latencies);
+    const span = Math.max(stepSeconds, (rep.lastAt - rep.firstAt) / 1000);
+    const offered = rate * stepSeconds;
+    const sustained = accepted >= 0.99 * offered && rep.received >= 0.99 * accepted && s.p99 < 500;
+    const st: Step = { rate, offered, accepted, delivered: rep.received, achieved: rep.received / span, statuses: sent.statuses, p50: s.p50, p95: s.p95, p99: s.p99, max: s.max, acceptP99: a.p99, cpu, sustained };
+    steps.push(st);
+    console.log(`@${rate}/s: accepted ${accepted}/${offered}, delivered ${rep.received}, p50 ${s.p50.toFixed(1)} p95 ${s.p95.toFixed(1)} p99 ${s.p99.toFixed(1)} ms, cpu ${JSON.stringify(cpu)}, statuses ${JSON.stringify(sent.statuses)}${sustained ? '' : ' (not sustained)'}`);
+    if (!sustained && s.p99 > 5000) break;
+    // Let any backlog clear before the next step (bounded).
+    for (let i = 0; i < 20 && (await load.report()).received < accepted; i++) await sleep(500);
+    await sleep(2000);
+  }
+  await load.close();
+  await senders.close();
+} finally {
+  await group.stopAll();
+}
+
+out.data.steps = steps;
+const at = (rate: number) => steps.find((s) => s.rate === rate);
+const sustainable = Math.max(0, ...steps.filter((s) => s.sustained).map((s) => s.rate));
+out.note('ours only: api, worker and gateway are separate processes on real Kafka, Cassandra and Redis, all on the same 2 cores with the load generator');
+const rows = [
+  row('p50 at 100/s', 'ms', at(100)?.p50 ?? null, null),
+  row('p95 at 100/s', 'ms', at(100)?.p95 ?? null, null),
+  row('p99 at 100/s', 'ms', at(100)?.p99 ?? null, null),
+  row('p50 at 1000/s', 'ms', at(1000)?.p50 ?? null, null),
+  row('p95 at 1000/s', 'ms', at(1000)?.p95 ?? null, null),
+  row('p99 at 1000/s', 'ms', at(1000)?.p99 ?? null, null, { target: '< 100 ms', met: at(1000) ? at(1000)!.p99 < 100 : undefined }),
+  row('highest sustainable rate (of the rates tried)', 'msg/s', sustainable, null),
+];
+for (const s of steps.filter((x) => x.rate !== 100 && x.rate !== 1000)) rows.push(row(`p99 at ${s.rate}/s${s.sustained ? '' : ' (not sustained)'}`, 'ms', s.p99, null));
+out.finish(rows);
