@@ -38,9 +38,10 @@ describe('listen across a gateway restart', () => {
     for (const text of gap) await ana.ok(['send', bob.username, text]);
     await platform.startGateway();
 
-    await waitFor(() => contents().length >= 6, `the gap's messages; so far ${JSON.stringify(contents())}`, 60_000);
-    await script.waitForStderr(/back online/, 'the script saying it is back');
-    await person.waitForStderr(/back online/, 'the person seeing it is back');
+    await waitFor(() => contents().length >= 6, `the gap's messages; so far ${JSON.stringify(contents())}`, 75_000);
+    // Full-jitter backoff grows up to 30 s while the gateway is down, so allow a whole period.
+    await script.waitForStderr(/back online/, 'the script saying it is back', 45_000);
+    await person.waitForStderr(/back online/, 'the person seeing it is back', 45_000);
     await ana.ok(['send', bob.username, 'after the restart']);
     await waitFor(() => contents().length >= 7, 'the message after the restart');
     await waitFor(() => person.lines().filter((l) => l.includes(`${ana.username}: `)).length >= 7, `the person's lines; stdout: ${person.stdout}`);

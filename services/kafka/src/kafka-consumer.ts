@@ -176,7 +176,8 @@ export class KafkaGroupConsumer implements Consumer {
     const { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale } = payload;
     const { topic, partition, messages } = batch;
     const lagKey = `${topic}:${partition}`;
-    const behind = (offset: string) => Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(offset)));
+    const high = batch.highWatermark;
+    const behind = (offset: string) => (high === undefined ? 0 : Math.max(0, Number(BigInt(high) - BigInt(offset))));
     if (messages.length > 0) this.lags.set(lagKey, { topic, partition, lag: behind(messages[0]!.offset) });
     const max = this.options.maxHandlerBatch;
     for (let i = 0; i < messages.length; i += max) {
