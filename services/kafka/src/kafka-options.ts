@@ -28,7 +28,7 @@ export interface KafkaEventLogOptions {
    * must take less than this. @default 10000
    */
   sessionTimeoutMs?: number;
-  /** Partitions whose handler calls may run at the same time in one consumer (never two for one partition). @default 1 */
+  /** Partitions whose handler calls may run at the same time in one consumer (never two for one partition), so a partition that retries does not hold up the others. @default 4 */
   partitionsConsumedConcurrently?: number;
 }
 

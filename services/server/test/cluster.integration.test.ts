@@ -43,6 +43,10 @@ describe('the platform across processes, on real servers', { timeout: 900_000 },
   const devices: Device[] = [];
 
   before(async () => {
+    // A fresh Kafka: the topics and the router-worker group are fixed names, and records left by an
+    // earlier run (for another keyspace) must not stand in this run's way.
+    services('down', 'kafka');
+    services('up', 'kafka');
     const shared = {
       JWT_SECRET: randomBytes(32).toString('hex'),
       KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { waitFor } from '@chat4all/core/testing';
 
@@ -42,7 +43,13 @@ export class ServerProcess {
     const reap = () => child.kill('SIGKILL');
     process.once('exit', reap);
     child.once('exit', () => process.removeListener('exit', reap));
+    // Every line also goes to a file, for the post-mortem of a failed run.
+    const dir = `${process.env.CHAT4ALL_STATE ?? '.run'}/test-logs`;
+    mkdirSync(dir, { recursive: true });
+    const file = createWriteStream(`${dir}/${this.name}.log`, { flags: 'a' });
+    child.once('exit', () => file.end());
     const keep = (d: Buffer) => {
+      file.write(d);
       this.log.push(...String(d).split('\n').filter(Boolean));
       if (this.log.length > 500) this.log.splice(0, this.log.length - 500);
     };
