@@ -117,7 +117,7 @@ function connect(c: Client): Promise<void> {
       fail(`http_${res.statusCode}`);
       ws.terminate();
     });
-    ws.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? 'error'));
+    ws.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? (/timed out/.test(err.message) ? 'handshake_timeout' : `error: ${err.message.slice(0, 60)}`)));
     ws.on('close', () => {
       fail('closed');
       if (c.ws !== ws) return;

@@ -180,7 +180,12 @@ export async function skipBacklog(stack: Record<string, string>): Promise<boolea
   await admin.connect();
   try {
     const topics = await admin.listTopics();
-    for (const topic of ['messages', 'receipts'].filter((t) => topics.includes(t))) await admin.resetOffsets({ groupId: 'router-worker', topic, earliest: false });
+    // Explicit end offsets: resetOffsets' "latest" commits -1, which a consumer subscribed
+    // fromBeginning (as the worker is) reads as "start from the earliest".
+    for (const topic of ['messages', 'receipts'].filter((t) => topics.includes(t))) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({ groupId: 'router-worker', topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
+    }
   } finally {
     await admin.disconnect();
   }

@@ -38,7 +38,7 @@ const label = (v: number) => (Math.abs(v) >= 1000 ? `${Number((v / 1000).toPreci
 export function lineChart(o: ChartOptions): string {
   const W = o.width ?? 720;
   const H = o.height ?? 420;
-  const m = { l: 70, r: 20, t: 40, b: 80 };
+  const m = { l: 70, r: 20, t: 40, b: 95 };
   const pts = o.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!o.logY || y > 0));
   const xs = pts.map((p) => p[0]);
   const ys = pts.map((p) => p[1]);
@@ -74,7 +74,7 @@ export function lineChart(o: ChartOptions): string {
       for (const [x, y] of good) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${color}"/>`);
     }
     const lx = m.l + (i % 3) * 210;
-    const ly = H - 22 + Math.floor(i / 3) * 16 - (o.series.length > 3 ? 10 : 0);
+    const ly = H - 34 + Math.floor(i / 3) * 16;
     parts.push(`<line x1="${lx}" y1="${ly - 4}" x2="${lx + 24}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
     parts.push(`<text x="${lx + 30}" y="${ly}">${esc(s.name)}</text>`);
   });

@@ -5,7 +5,7 @@
  * has no such pipeline.
  *
  * BENCH_E2E_PAIRS (20)              sender/recipient pairs (direct conversations)
- * BENCH_E2E_RATES (25,50,100,1000)   messages per second, one step each (stops after a step whose p99 exceeds 5 s)
+ * BENCH_E2E_RATES (10,25,50,100,1000)   messages per second, one step each (stops after a step whose p99 exceeds 5 s)
  * BENCH_STEP_SECONDS (8), BENCH_TIME_LIMIT (900)
  */
 import { makePairs } from '../lib/api-client.js';
@@ -19,9 +19,9 @@ import { ServerUnderTest, newJwtSecret, realStackEnv, skipBacklog } from '../lib
 import { summarize } from '../lib/stats.js';
 
 const pairs = intParam('BENCH_E2E_PAIRS', 20, 1);
-const rates = listParam('BENCH_E2E_RATES', [25, 50, 100, 1000]);
+const rates = listParam('BENCH_E2E_RATES', [10, 25, 50, 100, 1000]);
 const stepSeconds = intParam('BENCH_STEP_SECONDS', 8, 1);
-const out = new ResultWriter('e2e', { pairs, rates, stepSeconds, sustainable: 'accepted >= 99% of offered, delivered >= 99% of accepted within 5 s of the step, p99 < 500 ms' });
+const out = new ResultWriter('e2e', { pairs, rates, stepSeconds, sustainable: 'accepted >= 97% of offered (the pacing rounds down), delivered >= 99% of accepted within 5 s of the step, p99 < 500 ms' });
 const group = new ProcessGroup(intParam('BENCH_TIME_LIMIT', 900, 10));
 const stack = await realStackEnv();
 const secret = newJwtSecret();
@@ -63,11 +63,12 @@ try {
   const warmUntil = Date.now() + 120_000;
   for (;;) {
     await load.reset();
-    await senders.run(50, 2);
-    await sleep(500);
+    const probe = await senders.run(10, 2);
+    const accepted = probe.statuses['202'] ?? 0;
+    await sleep(1000);
     const w = summarize((await load.report()).latencies);
-    console.log(`warm-up: ${w.count} delivered, p50 ${w.p50.toFixed(0)} ms`);
-    if ((w.count >= 90 && w.p99 < 200) || Date.now() > warmUntil) break;
+    console.log(`warm-up: ${w.count} of ${accepted} delivered, p99 ${w.p99.toFixed(0)} ms`);
+    if ((accepted > 0 && w.count >= accepted && w.p99 < 500) || Date.now() > warmUntil) break;
   }
   await sleep(2000);
   for (const rate of rates) {
@@ -85,7 +86,7 @@ try {
     const a = summarize(sent.latencies);
     const span = Math.max(stepSeconds, (rep.lastAt - rep.firstAt) / 1000);
     const offered = rate * stepSeconds;
-    const sustained = accepted >= 0.99 * offered && rep.received >= 0.99 * accepted && s.p99 < 500;
+    const sustained = accepted >= 0.97 * offered && rep.received >= 0.99 * accepted && s.p99 < 500;
     const st: Step = { rate, offered, accepted, delivered: rep.received, achieved: rep.received / span, statuses: sent.statuses, p50: s.p50, p95: s.p95, p99: s.p99, max: s.max, acceptP99: a.p99, cpu, sustained };
     steps.push(st);
     console.log(`@${rate}/s: accepted ${accepted}/${offered}, delivered ${rep.received}, p50 ${s.p50.toFixed(1)} p95 ${s.p95.toFixed(1)} p99 ${s.p99.toFixed(1)} ms, cpu ${JSON.stringify(cpu)}, statuses ${JSON.stringify(sent.statuses)}${sustained ? '' : ' (not sustained)'}`);
@@ -113,5 +114,7 @@ const rows = [
   row('p99 at 1000/s', 'ms', at(1000)?.p99 ?? null, null, { target: '< 100 ms', met: at(1000) ? at(1000)!.p99 < 100 : undefined }),
   row('highest sustainable rate (of the rates tried)', 'msg/s', sustainable, null),
 ];
-for (const s of steps.filter((x) => x.rate !== 100 && x.rate !== 1000)) rows.push(row(`p99 at ${s.rate}/s${s.sustained ? '' : ' (not sustained)'}`, 'ms', s.p99, null));
+for (const s of steps.filter((x) => x.rate !== 100 && x.rate !== 1000)) {
+  rows.push(row(`p50 at ${s.rate}/s${s.sustained ? '' : ' (not sustained)'}`, 'ms', s.p50, null), row(`p99 at ${s.rate}/s${s.sustained ? '' : ' (not sustained)'}`, 'ms', s.p99, null));
+}
 out.finish(rows);
