@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { createApiApp } from '@chat4all/api';
-import { type Backend, CachingConversationStore, TokenService } from '@chat4all/core';
+import { type Backend, CachingConversationStore, type EventLog, TOPIC_MESSAGES, TOPIC_RECEIPTS, TokenService } from '@chat4all/core';
 import { RouterWorker } from '@chat4all/router-worker';
 import { type GatewayOptions, WebSocketGateway } from '@chat4all/websocket-gateway';
 import type { FastifyInstance } from 'fastify';
@@ -38,6 +38,28 @@ export interface RunningPlatform {
 }
 
 const has = (role: ServerConfig['role'], r: 'api' | 'worker' | 'gateway') => role === 'all' || role === r;
+
+/**
+ * Creates the topics a producing role appends to, in the background and until it succeeds: an api
+ * or a gateway may start before any worker (and Kafka does not create topics on first use).
+ */
+function ensureTopicsInBackground(eventLog: EventLog, logger: Logger): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const attempt = () => {
+    eventLog.ensureTopics([TOPIC_MESSAGES, TOPIC_RECEIPTS]).catch((err: unknown) => {
+      if (stopped) return;
+      logger.warn({ err: { message: (err as Error).message } }, 'topics not ensured yet; trying again in 5 s');
+      timer = setTimeout(attempt, 5000);
+      timer.unref();
+    });
+  };
+  attempt();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
 
 /** Starts the roles of `config.role` on `backends`. */
 export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
@@ -82,6 +104,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     });
     running.metricsPort = portOf(health);
   }
+  const stopEnsuring = config.role === 'api' || config.role === 'gateway' ? ensureTopicsInBackground(backends.eventLog, logger) : () => {};
   if (has(config.role, 'api')) {
     const api = await createApiApp({
       users: backends.users,
@@ -101,6 +124,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   }
 
   running.shutdown = async (drainMs = config.drainSeconds * 1000) => {
+    stopEnsuring();
     await running.gateway?.drain(drainMs);
     await running.api?.close();
     await running.worker?.stop();
