@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** chat4all-operator: reads the configuration, connects to the API server, runs. Wiring only. */
 import { KubeConfig } from '@kubernetes/client-node';
+import { exitOnSignals } from '@chat4all/core';
 import { ConfigError, loadConfig } from './config.js';
 import { systemClock } from './decision.js';
 import { startHealthServer } from './health-server.js';
@@ -39,27 +40,10 @@ async function main(): Promise<void> {
     'chat4all-operator started',
   );
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      logger.warn(`${signal} again: exiting now`);
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'stopping: releasing the Lease');
-    operator
-      .stop()
-      .then(() => health.close())
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err }, 'stop failed');
-          process.exit(1);
-        },
-      );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  exitOnSignals(logger, 'stopping: releasing the Lease', async () => {
+    await operator.stop();
+    await health.close();
+  });
 }
 
 main().catch((err: unknown) => {

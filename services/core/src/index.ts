@@ -21,3 +21,4 @@ export * from './auth/tokens.js';
 export * from './use-cases/mark-read.js';
 export * from './rate-limit.js';
 export * from './conversation-cache.js';
+export * from './process-config.js';

@@ -1,4 +1,7 @@
 import { parseArgs } from 'node:util';
+import { ConfigError, type Env, envChoice as oneOf, envInt as int } from '@chat4all/core';
+
+export { ConfigError };
 
 export type Role = 'all' | 'api' | 'worker' | 'gateway';
 const ROLES: Role[] = ['all', 'api', 'worker', 'gateway'];
@@ -23,12 +26,6 @@ export interface ServerConfig {
   sendRateLimit: number;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-type Env = Record<string, string | undefined>;
-
 /** Flags override the variables of the same name: --api-port overrides API_PORT. */
 const FLAGS = {
   role: 'ROLE',
@@ -40,22 +37,6 @@ const FLAGS = {
   'log-format': 'LOG_FORMAT',
 } as const;
 
-
-function int(env: Env, name: string, def: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], def: T): T {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
-  return raw as T;
-}
 
 /** Parses argv flags into the variables they stand for; `--help` yields `{ help: true }`. */
 export function flagsToEnv(argv: string[]): { env: Env; help: boolean } {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** chat4all-server: reads the configuration, picks the adapters, runs the roles. Wiring only. */
 import { randomBytes } from 'node:crypto';
+import { exitOnSignals } from '@chat4all/core';
 import { ConfigError, USAGE, flagsToEnv, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startPlatform } from './platform.js';
@@ -39,27 +40,10 @@ async function main(): Promise<void> {
   if (backends.kind === 'memory') logger.warn('state is kept in memory only: users, conversations and messages are lost when this process stops');
   if (config.jwtSecret === undefined) logger.warn('JWT_SECRET is not set: a random one was generated, so tokens do not survive a restart');
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      logger.warn(`${signal} again: exiting now`);
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'shutting down: draining connections');
-    platform.shutdown().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  exitOnSignals(logger, 'shutting down: draining connections', async () => {
+    await platform.shutdown();
+    logger.info('stopped');
+  });
 }
 
 main().catch((err: unknown) => {
