@@ -159,12 +159,22 @@ export class ServerUnderTest {
     return (JSON.parse(await (await fetch(this.heapUrl)).text()) as { sockets: number }).sockets;
   }
 
-  /** A metric's value summed over its label sets (ours only). */
-  async metric(name: string): Promise<number> {
+  /** A metric's value summed over its label sets (ours only); only the sets whose labels contain `labels` when given. */
+  async metric(name: string, labels?: string): Promise<number> {
     const text = await (await fetch(this.heapUrl)).text();
     let sum = 0;
-    for (const line of text.split('\n')) if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(name) || (line[name.length] !== ' ' && line[name.length] !== '{')) continue;
+      if (labels !== undefined && !line.slice(name.length, line.lastIndexOf(' ')).includes(labels)) continue;
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
     return sum;
+  }
+
+  /** A histogram's running sum and count (ours only), to take the mean over an interval from two readings. */
+  async histogram(name: string, labels?: string): Promise<{ sum: number; count: number }> {
+    const [sum, count] = await Promise.all([this.metric(`${name}_sum`, labels), this.metric(`${name}_count`, labels)]);
+    return { sum, count };
   }
 }
 

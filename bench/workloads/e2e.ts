@@ -39,8 +39,17 @@ interface Step {
   max: number;
   acceptP99: number;
   cpu: Record<string, number>;
+  /** Mean milliseconds per stage over the step, from the servers' own histograms. */
+  stages: Record<string, number>;
   sustained: boolean;
 }
+
+/** The worker's histograms whose means over a step say where a message's time goes. */
+const STAGES = [
+  ['accept to stored', 'message_accept_to_store_seconds', undefined],
+  ['worker, per message record', 'worker_record_duration_seconds', 'topic="messages"'],
+  ['worker, per receipt record', 'worker_record_duration_seconds', 'topic="receipts"'],
+] as const;
 
 const steps: Step[] = [];
 try {
@@ -74,6 +83,7 @@ try {
   for (const rate of rates) {
     await load.reset();
     const meters = Object.fromEntries([api, worker, gateway].map((s) => [s.name, new CpuMeter(s.pid).start()]));
+    const stagesBefore = await Promise.all(STAGES.map(([, name, labels]) => worker.histogram(name, labels)));
     const sent = await senders.run(rate, stepSeconds);
     const accepted = sent.statuses['202'] ?? 0;
     let rep = await load.report();
@@ -82,14 +92,20 @@ try {
       rep = await load.report();
     }
     const cpu = Object.fromEntries(Object.entries(meters).map(([k, m]) => [k, Math.round(m.read())]));
+    const stagesAfter = await Promise.all(STAGES.map(([, name, labels]) => worker.histogram(name, labels)));
+    const stages: Record<string, number> = {};
+    STAGES.forEach(([label], i) => {
+      const n = stagesAfter[i]!.count - stagesBefore[i]!.count;
+      if (n > 0) stages[label] = Math.round(((stagesAfter[i]!.sum - stagesBefore[i]!.sum) / n) * 10_000) / 10;
+    });
     const s = summarize(rep.latencies);
     const a = summarize(sent.latencies);
     const span = Math.max(stepSeconds, (rep.lastAt - rep.firstAt) / 1000);
     const offered = rate * stepSeconds;
     const sustained = accepted >= 0.97 * offered && rep.received >= 0.99 * accepted && s.p99 < 500;
-    const st: Step = { rate, offered, accepted, delivered: rep.received, achieved: rep.received / span, statuses: sent.statuses, p50: s.p50, p95: s.p95, p99: s.p99, max: s.max, acceptP99: a.p99, cpu, sustained };
+    const st: Step = { rate, offered, accepted, delivered: rep.received, achieved: rep.received / span, statuses: sent.statuses, p50: s.p50, p95: s.p95, p99: s.p99, max: s.max, acceptP99: a.p99, cpu, stages: { 'api answer (p50)': Math.round(a.p50 * 10) / 10, ...stages }, sustained };
     steps.push(st);
-    console.log(`@${rate}/s: accepted ${accepted}/${offered}, delivered ${rep.received}, p50 ${s.p50.toFixed(1)} p95 ${s.p95.toFixed(1)} p99 ${s.p99.toFixed(1)} ms, cpu ${JSON.stringify(cpu)}, statuses ${JSON.stringify(sent.statuses)}${sustained ? '' : ' (not sustained)'}`);
+    console.log(`@${rate}/s: accepted ${accepted}/${offered}, delivered ${rep.received}, p50 ${s.p50.toFixed(1)} p95 ${s.p95.toFixed(1)} p99 ${s.p99.toFixed(1)} ms, cpu ${JSON.stringify(cpu)}, mean ms ${JSON.stringify(st.stages)}, statuses ${JSON.stringify(sent.statuses)}${sustained ? '' : ' (not sustained)'}`);
     if (!sustained && s.p99 > 5000) break;
     // Let any backlog clear before the next step (bounded).
     for (let i = 0; i < 20 && (await load.report()).received < accepted; i++) await sleep(500);

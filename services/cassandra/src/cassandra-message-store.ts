@@ -1,22 +1,31 @@
 /**
- * MessageStore on Cassandra. Tables (cql/002_messages.cql): messages_by_id, messages_by_conversation
- * (partition = conversation + UTC day), conversation_buckets, receipts, client_message_ids.
+ * MessageStore on Cassandra. Tables (cql/002_messages.cql, 003_plain_writes.cql): messages_by_id,
+ * messages_by_conversation (partition = conversation + UTC day), conversation_buckets, receipts,
+ * client_message_ids.
  *
- * - insert: INSERT INTO messages_by_id ... IF NOT EXISTS decides `inserted`; the winner then lists
- *   the day in conversation_buckets and writes the row. A redelivery (not applied) changes nothing,
- *   except when the row is missing because an earlier insert stopped after its LWT: it writes the
- *   row and resolves inserted: true (that earlier attempt never completed, so the caller never
- *   acted on it). Two concurrent deliveries of one message may then both see inserted: true;
- *   delivery is at-least-once and clients dedupe by message_id.
+ * The message path has no lightweight transaction (docs/adr/0006): each LWT is a Paxos round that
+ * cost the single-node Cassandra of the benchmarks more CPU than every other statement together.
+ *
+ * - insert: reads messages_by_id; when the message is there with its row, a redelivery changes
+ *   nothing and resolves inserted: false. Otherwise it writes the pointer, the day's entry in
+ *   conversation_buckets and then the row (plain, idempotent writes of the same values) and
+ *   resolves inserted: true. A pointer without its row is an interrupted insert and is completed.
+ *   Two concurrent deliveries of one message may both see inserted: true; delivery is
+ *   at-least-once and clients dedupe by message_id.
+ * - locations (message id -> conversation and day) never change once written, so the store keeps
+ *   the latest LOCATIONS_MAX in memory: a receipt for a message this process stored needs no read
+ *   of messages_by_id.
  * - history: walks the conversation's non-empty days newest first, starting at the day of
  *   `before`, reading `message_id < before` newest first until limit + 1 messages are found.
- * - recordReceipt: each receipt timestamp is set once by an LWT (`IF delivered_at = null`), so
- *   `changed` is exact under redelivery and concurrency; a repeat is answered from a plain read
- *   without any LWT. The message's aggregate (earliest delivered_at / read_at of any recipient)
- *   is then written with plain UPDATEs USING TIMESTAMP (INVERSION_BASE_MICROS - time): the earliest
- *   time carries the highest write timestamp and wins in any arrival order, with no LWT on the
- *   conversation's (hot) partition. Rewriting it on every call repairs a write lost to a crash.
- * - claimClientMessageId: INSERT ... IF NOT EXISTS; the loser reads the winner from the LWT result.
+ * - recordReceipt: reads the recipient's receipt; a step not yet reached is written with a plain
+ *   UPDATE USING TIMESTAMP (INVERSION_BASE_MICROS - time), as is the message's aggregate (the
+ *   earliest delivered_at / read_at of any recipient): the earliest time carries the highest write
+ *   timestamp and wins in any arrival order. `changed` is exact for calls made one after another
+ *   (a repeat reads the stored time and writes nothing); two concurrent first calls may both
+ *   report changed (one extra message_status event, which carries the same state). Rewriting the
+ *   aggregate on every call repairs a write lost to a crash.
+ * - claimClientMessageId: INSERT ... IF NOT EXISTS (the one LWT left: the api's idempotency key);
+ *   the loser reads the winner from the LWT result. findClientMessageId is a plain read.
  */
 import {
   isUuid,
@@ -46,12 +55,14 @@ export const INVERSION_BASE_MICROS = 3_500_000_000_000_000;
 const BUCKET_PAGE = 32;
 /** Buckets known to be listed already (per process), to skip rewriting the index row. */
 const KNOWN_BUCKETS_MAX = 10_000;
+/** Message locations remembered (most recent first out when full). */
+const LOCATIONS_MAX = 50_000;
 
 const MESSAGE_COLUMNS = 'message_id, sender_id, content, client_message_id, created_at, status, sent_at, delivered_at, read_at';
 
 const CQL = {
-  /** args: message_id, conversation_id, bucket. returns [applied] (+ the stored pointer). */
-  claimId: 'INSERT INTO messages_by_id (message_id, conversation_id, bucket) VALUES (?, ?, ?) IF NOT EXISTS',
+  /** args: message_id, conversation_id, bucket. */
+  writePointer: 'INSERT INTO messages_by_id (message_id, conversation_id, bucket) VALUES (?, ?, ?)',
   /** args: message_id. returns conversation_id, bucket. */
   readPointer: 'SELECT conversation_id, bucket FROM messages_by_id WHERE message_id = ?',
   /** args: conversation_id, bucket. */
@@ -76,10 +87,12 @@ const CQL = {
   aggregateRead: 'UPDATE messages_by_conversation USING TIMESTAMP ? SET read_at = ? WHERE conversation_id = ? AND bucket = ? AND message_id = ?',
   /** args: message_id, user_id. returns delivered_at, read_at. */
   readReceipt: 'SELECT delivered_at, read_at FROM receipts WHERE message_id = ? AND user_id = ?',
-  /** args: delivered_at, message_id, user_id. returns [applied] (+ the current delivered_at). */
-  receiptDelivered: 'UPDATE receipts SET delivered_at = ? WHERE message_id = ? AND user_id = ? IF delivered_at = null',
-  /** args: read_at, message_id, user_id. returns [applied] (+ the current read_at). */
-  receiptRead: 'UPDATE receipts SET read_at = ? WHERE message_id = ? AND user_id = ? IF read_at = null',
+  /** args: write timestamp (inverted), delivered_at, message_id, user_id. */
+  receiptDelivered: 'UPDATE receipts USING TIMESTAMP ? SET delivered_at = ? WHERE message_id = ? AND user_id = ?',
+  /** args: write timestamp (inverted), read_at, message_id, user_id. */
+  receiptRead: 'UPDATE receipts USING TIMESTAMP ? SET read_at = ? WHERE message_id = ? AND user_id = ?',
+  /** args: sender_id, client_message_id. returns message_id, conversation_id, created_at. */
+  readClientId: 'SELECT message_id, conversation_id, created_at FROM client_message_ids WHERE sender_id = ? AND client_message_id = ?',
   /** args: sender_id, client_message_id, message_id, conversation_id, created_at. returns [applied] (+ the winner). */
   claimClientId:
     'INSERT INTO client_message_ids (sender_id, client_message_id, message_id, conversation_id, created_at) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS',
@@ -100,6 +113,7 @@ export function bucketOf(messageId: string, fallbackIso?: string): number {
 export class CassandraMessageStore implements MessageStore {
   readonly backendName = 'cassandra';
   private readonly knownBuckets = new Set<string>();
+  private readonly locations = new Map<string, Location>();
 
   constructor(private readonly session: CassandraSession) {}
 
@@ -109,14 +123,14 @@ export class CassandraMessageStore implements MessageStore {
 
   async insert(message: Message): Promise<{ inserted: boolean }> {
     const at: Location = { conversationId: message.conversation_id, bucket: bucketOf(message.message_id, message.created_at) };
-    const claim = await this.session.execute(CQL.claimId, [message.message_id, at.conversationId, at.bucket]);
-    if (!claim.wasApplied()) {
-      const stored = claim.first();
-      if (stored['conversation_id'] !== at.conversationId || stored['bucket'] !== at.bucket) return { inserted: false };
+    const stored = await this.locate(message.message_id);
+    if (stored) {
+      if (stored.conversationId !== at.conversationId || stored.bucket !== at.bucket) return { inserted: false };
       if (await this.readRow(message.message_id, at)) return { inserted: false };
-      // The LWT of an earlier attempt applied, but its row was never written: complete it.
+      // An earlier attempt wrote the pointer but never its row: complete it.
     }
-    await this.writeRow(message, at);
+    await Promise.all([this.session.execute(CQL.writePointer, [message.message_id, at.conversationId, at.bucket]), this.writeRow(message, at)]);
+    this.remember(message.message_id, at);
     return { inserted: true };
   }
 
@@ -150,24 +164,16 @@ export class CassandraMessageStore implements MessageStore {
     const location = await this.locate(messageId);
     if (!location) throw notFound('message_not_found', `message ${messageId} is not stored`);
     const when = toDate(at);
-    invertedTimestamp(at); // validates the range before anything is written
     const current = (await this.session.execute(CQL.readReceipt, [messageId, userId])).first();
-    let deliveredAt = toIso(current?.['delivered_at']);
-    let readAt = toIso(current?.['read_at']);
-    let changed = false;
-    if (deliveredAt === undefined) {
-      const rs = await this.session.execute(CQL.receiptDelivered, [when, messageId, userId]);
-      deliveredAt = rs.wasApplied() ? at : requireIso(rs.first()['delivered_at'], 'receipts.delivered_at');
-      changed = rs.wasApplied() && status === 'DELIVERED';
-    }
-    if (status === 'READ' && readAt === undefined) {
-      const rs = await this.session.execute(CQL.receiptRead, [when, messageId, userId]);
-      readAt = rs.wasApplied() ? at : requireIso(rs.first()['read_at'], 'receipts.read_at');
-      changed = rs.wasApplied();
-    }
-    const receipt = toReceipt(messageId, userId, deliveredAt, readAt);
-    await this.writeAggregate(location, messageId, receipt);
-    return { changed, receipt };
+    const before = { delivered_at: toIso(current?.['delivered_at']), read_at: toIso(current?.['read_at']) };
+    const after = { delivered_at: before.delivered_at ?? at, read_at: status === 'READ' ? (before.read_at ?? at) : before.read_at };
+    const stamp = invertedTimestamp(at);
+    const writes: Promise<unknown>[] = [this.writeAggregate(location, messageId, after)];
+    if (before.delivered_at === undefined) writes.push(this.session.execute(CQL.receiptDelivered, [stamp, when, messageId, userId]));
+    if (after.read_at !== before.read_at) writes.push(this.session.execute(CQL.receiptRead, [stamp, when, messageId, userId]));
+    await Promise.all(writes);
+    const changed = status === 'READ' ? before.read_at === undefined : before.delivered_at === undefined;
+    return { changed, receipt: toReceipt(messageId, userId, after.delivered_at, after.read_at) };
   }
 
   async getReceipt(messageId: string, userId: string): Promise<Receipt | undefined> {
@@ -175,20 +181,27 @@ export class CassandraMessageStore implements MessageStore {
     return row ? toReceipt(messageId, userId, toIso(row['delivered_at']), toIso(row['read_at'])) : undefined;
   }
 
+  /** A plain read first: a key claimed already (the worker checking the api's claim, a client's retry) needs no LWT. */
   async claimClientMessageId(senderId: string, clientMessageId: string, candidate: ClientMessageClaim): Promise<ClientMessageClaim> {
+    const existing = (await this.session.execute(CQL.readClientId, [senderId, clientMessageId])).first();
+    if (existing) return toClaim(existing);
     const rs = await this.session.execute(CQL.claimClientId, [senderId, clientMessageId, candidate.message_id, candidate.conversation_id, toDate(candidate.created_at)]);
-    if (rs.wasApplied()) return { ...candidate };
-    const row = rs.first();
-    return {
-      message_id: row['message_id'] as string,
-      conversation_id: row['conversation_id'] as string,
-      created_at: requireIso(row['created_at'], 'client_message_ids.created_at'),
-    };
+    return rs.wasApplied() ? { ...candidate } : toClaim(rs.first());
   }
 
   private async locate(messageId: string): Promise<Location | undefined> {
+    const known = this.locations.get(messageId);
+    if (known) return known;
     const row = (await this.session.execute(CQL.readPointer, [messageId])).first();
-    return row ? { conversationId: row['conversation_id'] as string, bucket: row['bucket'] as number } : undefined;
+    if (!row) return undefined;
+    const at = { conversationId: row['conversation_id'] as string, bucket: row['bucket'] as number };
+    this.remember(messageId, at);
+    return at;
+  }
+
+  private remember(messageId: string, at: Location): void {
+    if (this.locations.size >= LOCATIONS_MAX) this.locations.delete(this.locations.keys().next().value as string);
+    this.locations.set(messageId, at);
   }
 
   /** The complete message at `at` (a row without sender_id is an interrupted insert: undefined). */
@@ -254,6 +267,14 @@ function invertedTimestamp(iso: string): number {
   const micros = toDate(iso).getTime() * 1000;
   if (micros >= INVERSION_BASE_MICROS || micros < 0) throw new RangeError(`time ${iso} is outside 1970..2080`);
   return INVERSION_BASE_MICROS - micros;
+}
+
+function toClaim(row: Row): ClientMessageClaim {
+  return {
+    message_id: row['message_id'] as string,
+    conversation_id: row['conversation_id'] as string,
+    created_at: requireIso(row['created_at'], 'client_message_ids.created_at'),
+  };
 }
 
 function toReceipt(messageId: string, userId: string, deliveredAt: string | undefined, readAt: string | undefined): Receipt {

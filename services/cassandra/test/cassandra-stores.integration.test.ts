@@ -44,7 +44,7 @@ describe('CassandraStores', () => {
     assert.deepEqual(stores.users.health(), { status: 'up' });
     assert.equal(stores.messages.backendName, 'cassandra');
     const applied = firstLog.lines.filter((l) => l['msg'] === 'applied schema migration').map((l) => l['version']);
-    assert.deepEqual(applied, [1, 2]);
+    assert.deepEqual(applied, [1, 2, 3]);
     await stores.connect(); // again: nothing to do
 
     const second = capturingLogger();
@@ -54,7 +54,7 @@ describe('CassandraStores', () => {
       assert.equal(second.lines.filter((l) => l['msg'] === 'applied schema migration').length, 0);
       assert.deepEqual(second.lines.find((l) => l['msg'] === 'cassandra connected')?.['applied'], []);
       const rows = await withRawClient((c) => c.execute(`SELECT version, name FROM ${keyspace}.schema_migrations`));
-      assert.deepEqual(rows.rows.map((r) => r['version'] as number).sort(), [1, 2]);
+      assert.deepEqual(rows.rows.map((r) => r['version'] as number).sort(), [1, 2, 3]);
     } finally {
       await other.close();
     }
@@ -95,7 +95,7 @@ describe('CassandraStores', () => {
     assert.deepEqual(await stores.messages.history(conv, { limit: 10, before: all[0]!.message_id }), { messages: [], has_more: false });
   });
 
-  it('completes an insert that stopped after its LWT, and records a receipt once under concurrency', { timeout: 60_000 }, async () => {
+  it('completes an insert that stopped after its pointer, and settles concurrent receipts on the earliest time', { timeout: 60_000 }, async () => {
     const conv = ids.next();
     const m: Message = { message_id: ids.next(), conversation_id: conv, sender_id: ids.next(), content: 'half', created_at: iso(Date.now()), status: 'SENT', sent_at: iso(Date.now()) };
     const bucket = Math.floor(Date.now() / 86_400_000);
@@ -108,12 +108,24 @@ describe('CassandraStores', () => {
     const bob = ids.next();
     const at = iso(Date.now());
     const results = await Promise.all(Array.from({ length: 5 }, () => stores.messages.recordReceipt(m.message_id, bob, 'READ', at)));
-    assert.equal(results.filter((r) => r.changed).length, 1, 'exactly one call changed it');
+    assert.ok(results.some((r) => r.changed), 'the first calls changed it');
     for (const r of results) assert.deepEqual(r.receipt, { message_id: m.message_id, user_id: bob, delivered_at: at, read_at: at });
+    assert.equal((await stores.messages.recordReceipt(m.message_id, bob, 'READ', iso(Date.now() + 5000))).changed, false, 'a later repeat changes nothing');
     const stored = await stores.messages.get(m.message_id);
     assert.equal(stored?.status, 'READ');
+    // Concurrent first receipts of one recipient with different times settle on one of them (the
+    // earliest of those written), and the aggregate agrees with it whatever order writes land in.
+    const carol = ids.next();
+    const base = Date.now() - 60_000;
+    const times = [7, 3, 9, 1, 5].map((s) => iso(base + s * 1000));
+    const answers = await Promise.all(times.map((t) => stores.messages.recordReceipt(m.message_id, carol, 'DELIVERED', t)));
+    const settled = (await stores.messages.getReceipt(m.message_id, carol))?.delivered_at;
+    assert.ok(settled !== undefined && times.includes(settled), `settled on ${settled}`);
+    const written = answers.filter((a) => a.changed).map((a) => a.receipt.delivered_at!);
+    assert.equal(settled, [...written].sort()[0], 'the earliest of the times written wins');
+    assert.equal((await stores.messages.get(m.message_id))?.delivered_at, settled);
     // An earlier delivery recorded late still becomes the aggregate's delivered_at (earliest wins).
-    const earlier = iso(Date.now() - 10_000);
+    const earlier = iso(base - 10_000);
     await stores.messages.recordReceipt(m.message_id, ids.next(), 'DELIVERED', earlier);
     assert.equal((await stores.messages.get(m.message_id))?.delivered_at, earlier);
     assert.equal((await stores.messages.get(m.message_id))?.read_at, at);

@@ -1,7 +1,7 @@
 import {
-  type Broker,
   type ConversationStore,
   type EventDelivery,
+  type Message,
   type MessageStore,
   type MessageRecord,
   type ReceiptRecord,
@@ -10,31 +10,34 @@ import {
 } from '@chat4all/core';
 
 export interface HandlerDeps {
-  conversations: ConversationStore;
+  conversations: Pick<ConversationStore, 'get' | 'touch'>;
   messages: MessageStore;
-  broker: Broker;
   now: () => number;
+  /** What a receipt needs of its message, when known without a read (messages stored recently). */
+  knownMessage?: (messageId: string) => Pick<Message, 'conversation_id' | 'sender_id'> | undefined;
 }
 
 /**
- * Stores an accepted message (once: a redelivered record changes nothing), records the
- * conversation's activity, and publishes `new_message` to every member, the sender's other
- * devices included. Publishing again on a redelivery is deliberate: the first attempt may have
- * died between the store and the publish; clients drop duplicates by message_id.
- * Resolves the number of members notified.
+ * Stores an accepted message (once: a redelivered record changes nothing) and records the
+ * conversation's activity; resolves the `new_message` events for every member, the sender's other
+ * devices included, for the caller to publish. They are resolved on a redelivery too, on purpose:
+ * the first attempt may have died between the store and the publish; clients drop duplicates by
+ * message_id. Resolves none for a second record of the same send (same client_message_id).
  */
-export async function handleMessage(deps: HandlerDeps, rec: MessageRecord): Promise<number> {
-  const conv = await deps.conversations.get(rec.conversation_id);
+export async function storeMessage(deps: HandlerDeps, rec: MessageRecord): Promise<EventDelivery[]> {
+  // The api claims client_message_ids; when it could not (store down), the claim happens here,
+  // and a second record of the same send (a client retry meanwhile) is dropped. When the api did
+  // claim it, this is one plain read (see claimClientMessageId), made beside the conversation's.
+  const cmid = rec.client_message_id;
+  const [conv, claim] = await Promise.all([
+    deps.conversations.get(rec.conversation_id),
+    cmid === undefined ? undefined : deps.messages.claimClientMessageId(rec.sender_id, cmid, { message_id: rec.message_id, conversation_id: rec.conversation_id, created_at: rec.created_at }),
+  ]);
   if (!conv) throw notFound('conversation_not_found', `conversation ${rec.conversation_id} does not exist`);
   if (!conv.members.includes(rec.sender_id)) throw invalid('sender_not_member', 'the sender is not a member of the conversation');
-  if (rec.client_message_id !== undefined) {
-    // The api claims client_message_ids; when it could not (store down), the claim happens here,
-    // and a second record of the same send (a client retry meanwhile) is dropped.
-    const claim = await deps.messages.claimClientMessageId(rec.sender_id, rec.client_message_id, { message_id: rec.message_id, conversation_id: rec.conversation_id, created_at: rec.created_at });
-    if (claim.message_id !== rec.message_id) return 0;
-  }
+  if (claim && claim.message_id !== rec.message_id) return [];
   const sentAt = new Date(deps.now()).toISOString();
-  await deps.messages.insert({
+  const insert = deps.messages.insert({
     message_id: rec.message_id,
     conversation_id: rec.conversation_id,
     sender_id: rec.sender_id,
@@ -44,8 +47,9 @@ export async function handleMessage(deps: HandlerDeps, rec: MessageRecord): Prom
     status: 'SENT',
     sent_at: sentAt,
   });
-  await deps.conversations.touch(rec.conversation_id, rec.created_at);
-  const deliveries: EventDelivery[] = conv.members.map((userId) => ({
+  // Independent writes (touch keeps the newest time whatever the order): one round trip, not two.
+  await Promise.all([insert, deps.conversations.touch(rec.conversation_id, rec.created_at)]);
+  return conv.members.map((userId) => ({
     userId,
     body: {
       type: 'new_message',
@@ -56,24 +60,22 @@ export async function handleMessage(deps: HandlerDeps, rec: MessageRecord): Prom
       created_at: rec.created_at,
     },
   }));
-  await deps.broker.publish(deliveries);
-  return deliveries.length;
 }
 
 /**
- * Records a recipient's DELIVERED or READ. When it changes something, tells the sender (and,
- * for READ, the reader's own other devices) with `message_status`. Repeats change nothing and
- * publish nothing.
+ * Records a recipient's DELIVERED or READ. When it changes something, resolves the
+ * `message_status` events for the sender (and, for READ, the reader's own other devices). Repeats
+ * change nothing and resolve none.
  */
-export async function handleReceipt(deps: HandlerDeps, rec: ReceiptRecord): Promise<boolean> {
-  const message = await deps.messages.get(rec.message_id);
+export async function storeReceipt(deps: HandlerDeps, rec: ReceiptRecord): Promise<EventDelivery[]> {
+  const known = deps.knownMessage?.(rec.message_id);
+  const [message, conv] = await Promise.all([known ?? deps.messages.get(rec.message_id), deps.conversations.get(rec.conversation_id)]);
   if (!message) throw notFound('message_not_found', `message ${rec.message_id} is not stored`);
   if (message.conversation_id !== rec.conversation_id) throw invalid('receipt_conversation', 'the receipt names another conversation');
   if (message.sender_id === rec.user_id) throw invalid('receipt_own_message', 'a sender cannot acknowledge its own message');
-  const conv = await deps.conversations.get(rec.conversation_id);
   if (!conv?.members.includes(rec.user_id)) throw invalid('receipt_not_member', 'the recipient is not a member of the conversation');
   const { changed } = await deps.messages.recordReceipt(rec.message_id, rec.user_id, rec.status, rec.at);
-  if (!changed) return false;
+  if (!changed) return [];
   const body = {
     type: 'message_status' as const,
     message_id: rec.message_id,
@@ -83,6 +85,5 @@ export async function handleReceipt(deps: HandlerDeps, rec: ReceiptRecord): Prom
     at: rec.at,
   };
   const to = rec.status === 'READ' ? [message.sender_id, rec.user_id] : [message.sender_id];
-  await deps.broker.publish(to.map((userId) => ({ userId, body })));
-  return true;
+  return to.map((userId) => ({ userId, body }));
 }

@@ -1,2 +1,2 @@
-export { RouterWorker, CONSUMER_GROUP, type RouterWorkerOptions } from './worker.js';
-export { handleMessage, handleReceipt, type HandlerDeps } from './handlers.js';
+export { RouterWorker, CONSUMER_GROUP, STORE_WINDOW, type RouterWorkerOptions } from './worker.js';
+export { storeMessage, storeReceipt, type HandlerDeps } from './handlers.js';

@@ -1,7 +1,9 @@
 import {
   type Broker,
   type Consumer,
+  type Conversation,
   type ConversationStore,
+  type EventDelivery,
   type EventLog,
   type LogRecord,
   type MessageStore,
@@ -14,10 +16,18 @@ import {
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DeadLetterPolicy } from './dead-letter.js';
-import { type HandlerDeps, handleMessage, handleReceipt } from './handlers.js';
+import { type HandlerDeps, storeMessage, storeReceipt } from './handlers.js';
 import { WorkerMetrics } from './metrics.js';
 
 export const CONSUMER_GROUP = 'router-worker';
+
+/** Records of one conversation being stored at once, ahead of the one being published. */
+export const STORE_WINDOW = 32;
+/** Messages this worker stored whose sender and conversation it remembers, for their receipts. */
+const KNOWN_MESSAGES_MAX = 100_000;
+
+/** What storing a record came to: the events to publish, or the error to handle. */
+type Stored = { ok: true; deliveries: EventDelivery[]; createdAt?: string; started: number } | { ok: false; err: unknown; started: number };
 
 export interface RouterWorkerOptions {
   eventLog: EventLog;
@@ -34,19 +44,25 @@ export interface RouterWorkerOptions {
 /**
  * The router worker: consumes `messages` and `receipts` in group `router-worker`, stores, and
  * fans out through the broker. A batch's offsets are committed only after every record in it
- * was stored and published (or dead-lettered). Records of one conversation are handled in order;
- * different conversations of one batch run concurrently.
+ * was stored and published (or dead-lettered).
+ *
+ * Different conversations of one batch run concurrently. Within a conversation, up to
+ * STORE_WINDOW records are stored at once (the writes are idempotent and commute: ids are
+ * time-ordered, receipts and activity keep the earliest / newest time), and their events are
+ * published strictly in record order, so clients see a conversation's events in the order the
+ * api accepted them. A conversation is read once per batch and its activity written once per
+ * batch; a receipt of a message this worker stored needs no read of the message.
  */
 export class RouterWorker {
   private consumer: Consumer | undefined;
-  private readonly deps: HandlerDeps;
   private readonly policy: DeadLetterPolicy;
   private readonly metrics: WorkerMetrics;
   private readonly now: () => number;
+  /** message_id -> what its receipts need (immutable once stored), newest last. */
+  private readonly known = new Map<string, { conversation_id: string; sender_id: string }>();
 
   constructor(private readonly options: RouterWorkerOptions) {
     this.now = options.now ?? Date.now;
-    this.deps = { conversations: options.conversations, messages: options.messages, broker: options.broker, now: this.now };
     this.policy = new DeadLetterPolicy(options.eventLog, options.maxAttempts ?? 5, this.now);
     this.metrics = new WorkerMetrics(options.registry, () => this.consumer?.lag() ?? []);
   }
@@ -67,44 +83,109 @@ export class RouterWorker {
   }
 
   private async handleBatch(batch: LogRecord[]): Promise<void> {
+    const deps = this.batchDeps();
     const byKey = new Map<string, LogRecord[]>();
     for (const r of batch) {
       const list = byKey.get(r.key);
       if (list) list.push(r);
       else byKey.set(r.key, [r]);
     }
-    const results = await Promise.allSettled([...byKey.values()].map((records) => this.handleInOrder(records)));
+    const results = await Promise.allSettled([...byKey.values()].map((records) => this.handleInOrder(deps, records)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+    await deps.flush();
   }
 
-  private async handleInOrder(records: LogRecord[]): Promise<void> {
-    for (const record of records) await this.handleOne(record);
+  /**
+   * The stores as the handlers of one batch see them: each conversation read at most once (the
+   * records were fetched together), and its activity written once, with the newest time, when
+   * the batch is done (before its offsets are committed).
+   */
+  private batchDeps(): HandlerDeps & { flush: () => Promise<void> } {
+    const { conversations, messages } = this.options;
+    const read = new Map<string, Promise<Conversation | undefined>>();
+    const activity = new Map<string, string>();
+    return {
+      messages,
+      now: this.now,
+      knownMessage: (id) => this.known.get(id),
+      flush: async () => {
+        await Promise.all([...activity].map(([id, at]) => conversations.touch(id, at)));
+      },
+      conversations: {
+        get: (id) => {
+          let p = read.get(id);
+          if (!p) {
+            p = conversations.get(id);
+            read.set(id, p);
+            p.catch(() => read.delete(id));
+          }
+          return p;
+        },
+        touch: async (id, at) => {
+          const seen = activity.get(id);
+          if (seen === undefined || Date.parse(at) > Date.parse(seen)) activity.set(id, at);
+        },
+      },
+    };
   }
 
-  private async handleOne(record: LogRecord): Promise<void> {
+  /** Stores up to STORE_WINDOW records ahead, publishes (or dead-letters) them one by one in order. */
+  private async handleInOrder(deps: HandlerDeps, records: LogRecord[]): Promise<void> {
+    const stored: Promise<Stored>[] = [];
+    const more = () => {
+      if (stored.length < records.length) stored.push(this.store(deps, records[stored.length]!));
+    };
+    while (stored.length < Math.min(STORE_WINDOW, records.length)) more();
+    for (let i = 0; i < records.length; i++) {
+      await this.finish(records[i]!, await stored[i]!);
+      more();
+    }
+  }
+
+  private remember(messageId: string, rec: { conversation_id: string; sender_id: string }): void {
+    if (this.known.size >= KNOWN_MESSAGES_MAX) this.known.delete(this.known.keys().next().value as string);
+    this.known.set(messageId, { conversation_id: rec.conversation_id, sender_id: rec.sender_id });
+  }
+
+  /** Never rejects: a failure is handed to `finish`, in order. */
+  private async store(deps: HandlerDeps, record: LogRecord): Promise<Stored> {
     const started = performance.now();
     try {
       if (record.topic === TOPIC_MESSAGES) {
         const rec = decodeMessageRecord(record.value);
-        await handleMessage(this.deps, rec);
-        this.metrics.stored(this.now() - Date.parse(rec.created_at));
-      } else {
-        await handleReceipt(this.deps, decodeReceiptRecord(record.value));
+        const deliveries = await storeMessage(deps, rec);
+        if (deliveries.length > 0) this.remember(rec.message_id, rec);
+        return { ok: true, deliveries, createdAt: rec.created_at, started };
       }
-      this.policy.succeeded(record);
-      this.metrics.handled(record.topic, 'ok', performance.now() - started);
+      return { ok: true, deliveries: await storeReceipt(deps, decodeReceiptRecord(record.value)), started };
     } catch (err) {
-      this.metrics.handled(record.topic, 'error', performance.now() - started);
-      const failure = await this.policy.onError(record, err).catch((retry: unknown) => {
-        this.options.logger.warn({ err: retry, topic: record.topic, partition: record.partition, offset: record.offset }, 'record failed; will retry');
-        throw retry;
-      });
-      this.metrics.deadLettered(record.topic, failure.code);
-      this.options.logger.error(
-        { topic: record.topic, partition: record.partition, offset: record.offset, code: failure.code, attempts: failure.attempts },
-        `record dead-lettered: ${failure.message}`,
-      );
+      return { ok: false, err, started };
     }
+  }
+
+  private async finish(record: LogRecord, stored: Stored): Promise<void> {
+    let err = stored.ok ? undefined : stored.err;
+    if (stored.ok) {
+      try {
+        if (stored.deliveries.length > 0) await this.options.broker.publish(stored.deliveries);
+        if (stored.createdAt !== undefined) this.metrics.stored(this.now() - Date.parse(stored.createdAt));
+        this.policy.succeeded(record);
+        this.metrics.handled(record.topic, 'ok', performance.now() - stored.started);
+        return;
+      } catch (publishErr) {
+        err = publishErr;
+      }
+    }
+    this.metrics.handled(record.topic, 'error', performance.now() - stored.started);
+    const failure = await this.policy.onError(record, err).catch((retry: unknown) => {
+      this.options.logger.warn({ err: retry, topic: record.topic, partition: record.partition, offset: record.offset }, 'record failed; will retry');
+      throw retry;
+    });
+    this.metrics.deadLettered(record.topic, failure.code);
+    this.options.logger.error(
+      { topic: record.topic, partition: record.partition, offset: record.offset, code: failure.code, attempts: failure.attempts },
+      `record dead-lettered: ${failure.message}`,
+    );
   }
 }

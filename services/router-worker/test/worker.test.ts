@@ -131,4 +131,40 @@ describe('router worker', () => {
     assert.equal(t.dead[0]!.headers['x-attempts'], '3');
     await t.stop();
   });
+
+  it('stores a conversation\'s records concurrently but publishes them in record order, through a failure', async () => {
+    const t = await setup();
+    const insert = t.messages.insert.bind(t.messages);
+    let inFlight = 0;
+    let most = 0;
+    let failOnce = 'content 17';
+    t.messages.insert = async (m) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      try {
+        // Later records often finish first: the publish order must not follow the store order.
+        await new Promise((r) => setTimeout(r, 1 + Math.floor(Math.random() * 20)));
+        if (m.content === failOnce) {
+          failOnce = '';
+          throw new Error('a transient failure');
+        }
+        return await insert(m);
+      } finally {
+        inFlight--;
+      }
+    };
+    const recs = Array.from({ length: 40 }, (_, i) => t.message(`content ${i}`));
+    await t.eventLog.append(TOPIC_MESSAGES, recs.map((r) => ({ key: r.conversation_id, value: encodeRecord(r) })));
+    const toAlice = () => t.received.filter((r) => r.userId === t.alice).map((r) => r.payload.content as string);
+    await waitFor(() => new Set(toAlice()).size === 40, 'all 40 published', 15_000);
+    const firsts = [...new Set(toAlice())];
+    assert.deepEqual(firsts, recs.map((r) => r.content), 'first publications in record order');
+    // After the failure the batch is redone from its start: what came before may be published again, in order.
+    const all = toAlice();
+    for (let i = 1; i < all.length; i++) if (all[i] !== all[i - 1]) assert.ok(recs.findIndex((r) => r.content === all[i]) === recs.findIndex((r) => r.content === all[i - 1]) + 1 || all[i] === 'content 0', `order at ${i}: ${all[i - 1]} then ${all[i]}`);
+    assert.ok(most > 1, `stores overlapped (at most ${most} at once)`);
+    assert.equal((await t.messages.history(t.conv.conversation_id, { limit: 50 })).messages.length, 40);
+    assert.equal(t.dead.length, 0);
+    await t.stop();
+  });
 });
