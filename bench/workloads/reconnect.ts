@@ -11,6 +11,7 @@
  * BENCH_RECONNECT_RATE (500)            messages per second published throughout
  * BENCH_RECONNECT_JITTER_MS (1000)      clients wait a random 0..this before reconnecting
  * BENCH_RECONNECT_TIMEOUT (90)          seconds to wait for everyone to be back and caught up
+ * BENCH_CONNECT_RATE_LIMIT (the server's default, 500)   ours: CONNECT_RATE_LIMIT of the gateway
  * BENCH_SIDES (ours,peer), BENCH_TIME_LIMIT (900)
  */
 import { newRunPrefix, sourceAddresses } from '../lib/ids.js';
@@ -28,8 +29,9 @@ const rate = intParam('BENCH_RECONNECT_RATE', 500, 1);
 const jitterMs = intParam('BENCH_RECONNECT_JITTER_MS', 1000, 0);
 const timeoutS = intParam('BENCH_RECONNECT_TIMEOUT', 90, 5);
 const sides = strParam('BENCH_SIDES', 'ours,peer').split(',') as Side[];
+const connectRateLimit = process.env.BENCH_CONNECT_RATE_LIMIT ? intParam('BENCH_CONNECT_RATE_LIMIT', 500, 1) : undefined;
 const workers = intParam('BENCH_WORKERS', Math.max(2, Math.ceil(n / 10_000)), 1);
-const out = new ResultWriter('reconnect', { requested, connections: n, rate, jitterMs, timeoutS, workers, sides });
+const out = new ResultWriter('reconnect', { requested, connections: n, rate, jitterMs, timeoutS, workers, sides, connectRateLimit: connectRateLimit ?? 'default (500)' });
 if (n < requested) out.note(`asked for ${requested} connections, but one process may open only ${fileLimit()} files here: measured ${n}`);
 const group = new ProcessGroup(intParam('BENCH_TIME_LIMIT', 900, 10));
 const stack = await realStackEnv();
@@ -51,7 +53,7 @@ interface SideResult {
 async function measure(side: Side): Promise<SideResult> {
   const server =
     side === 'ours'
-      ? await ServerUnderTest.ours(group, 'gateway', 'gateway', stack, secret)
+      ? await ServerUnderTest.ours(group, 'gateway', 'gateway', stack, secret, connectRateLimit ? { CONNECT_RATE_LIMIT: String(connectRateLimit) } : {})
       : await ServerUnderTest.peer(group, 'peer', stack.REDIS_URL!, secret, 15_000);
   const prefix = newRunPrefix();
   const load = LoadGenerator.start(group, `loadgen-${side}`, workers);

@@ -24,6 +24,8 @@ export interface ServerConfig {
   historyTtlSeconds: number;
   /** Messages one user may send per second (twice that in a burst). */
   sendRateLimit: number;
+  /** New WebSocket connections one gateway accepts per second (twice that in a burst). */
+  connectRateLimit: number;
 }
 
 /** Flags override the variables of the same name: --api-port overrides API_PORT. */
@@ -84,6 +86,7 @@ export function loadConfig(env: Env, isTty = false): ServerConfig {
     historyMaxEvents: int(env, 'HISTORY_MAX_EVENTS', 1000, 1000, 100_000),
     historyTtlSeconds: int(env, 'HISTORY_TTL_SECONDS', 86_400, 86_400, 30 * 86_400),
     sendRateLimit: int(env, 'SEND_RATE_LIMIT', 50, 1, 1_000_000),
+    connectRateLimit: int(env, 'CONNECT_RATE_LIMIT', 500, 1, 1_000_000),
   };
   return Object.freeze(config);
 }

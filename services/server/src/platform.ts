@@ -89,6 +89,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       registry,
       heartbeatMs: config.heartbeatMs,
       ...options.gateway,
+      limits: { connects: { perSecond: config.connectRateLimit, burst: config.connectRateLimit * 2 }, ...options.gateway?.limits },
     });
     running.websocketPort = await gateway.listen(config.websocketPort, config.host);
     running.gateway = gateway;

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError } from '@chat4all/core';
+import { flagsToEnv, loadConfig } from '../src/config.js';
+
+const secret = 'x'.repeat(32);
+const real = { KAFKA_BROKERS: '127.0.0.1:9092', CASSANDRA_CONTACT_POINTS: '127.0.0.1', REDIS_URL: 'redis://127.0.0.1' };
+
+describe('server configuration', () => {
+  it('has working defaults for the embedded platform', () => {
+    const c = loadConfig({});
+    assert.equal(c.role, 'all');
+    assert.equal(c.apiPort, 8080);
+    assert.equal(c.websocketPort, 8085);
+    assert.equal(c.sendRateLimit, 50);
+    assert.equal(c.connectRateLimit, 500);
+    assert.ok(Object.isFrozen(c));
+  });
+
+  it('reads the limits and flags', () => {
+    const c = loadConfig({ ...real, ROLE: 'gateway', JWT_SECRET: secret, CONNECT_RATE_LIMIT: '2000', SEND_RATE_LIMIT: '7' });
+    assert.equal(c.connectRateLimit, 2000);
+    assert.equal(c.sendRateLimit, 7);
+    assert.deepEqual(flagsToEnv(['--role', 'api', '--api-port', '9000']).env, { ROLE: 'api', API_PORT: '9000' });
+  });
+
+  for (const [env, message] of [
+    [{ CONNECT_RATE_LIMIT: '0' }, /CONNECT_RATE_LIMIT/],
+    [{ CONNECT_RATE_LIMIT: 'lots' }, /CONNECT_RATE_LIMIT/],
+    [{ SEND_RATE_LIMIT: '-1' }, /SEND_RATE_LIMIT/],
+    [{ ROLE: 'router' }, /ROLE/],
+    [{ JWT_SECRET: 'short' }, /at least 32 bytes/],
+    [{ ROLE: 'api', JWT_SECRET: secret }, /backends must be shared/],
+    [{ ...real, ROLE: 'gateway' }, /JWT_SECRET is required/],
+  ] as const) {
+    it(`rejects ${JSON.stringify(env)} naming what is wrong`, () => {
+      assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+    });
+  }
+});
