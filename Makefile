@@ -23,7 +23,7 @@ run: install ## Run the whole platform in one process on in-memory adapters (the
 	node --import tsx services/server/src/main.ts --role all
 
 .PHONY: build
-build: install ## Bundle chat4all-server and the chat4all CLI into dist/
+build: install ## Bundle chat4all-server into dist/chat4all-server.mjs
 	node scripts/build.mjs
 
 .PHONY: typecheck

@@ -11,7 +11,7 @@ OPERATOR_DRAIN_TESTS = operator/test/drain.integration.test.ts
 
 .PHONY: operator-build
 operator-build: install ## Bundle chat4all-operator into operator/dist/chat4all-operator.mjs
-	node operator/scripts/build.mjs
+	node scripts/build.mjs operator
 
 .PHONY: operator-image
 operator-image: ## Build the chat4all-operator image (operator/Dockerfile) as $OPERATOR_IMAGE
