@@ -145,6 +145,17 @@ export class ProcessGroup {
     await Promise.all([...this.procs].map((p) => p.stop('SIGTERM', 15_000)));
     clearTimeout(this.deadline);
   }
+
+  /** Measures each side in turn (ours, then the peer), then stops every process, failed or not. */
+  async eachSide<S extends string, R>(sides: readonly S[], measure: (side: S) => Promise<R>): Promise<Partial<Record<S, R>>> {
+    const results: Partial<Record<S, R>> = {};
+    try {
+      for (const side of sides) results[side] = await measure(side);
+    } finally {
+      await this.stopAll();
+    }
+    return results;
+  }
 }
 
 /** Polls `url` until it answers 2xx; fails early if `proc` exits. */

@@ -129,12 +129,7 @@ async function measure(side: 'ours' | 'peer'): Promise<SideResult> {
   return r;
 }
 
-const results: Partial<Record<'ours' | 'peer', SideResult>> = {};
-try {
-  for (const side of sides) results[side] = await measure(side);
-} finally {
-  await group.stopAll();
-}
+const results = await group.eachSide(sides, measure);
 out.data.sides = results;
 const o = results.ours;
 const p = results.peer;

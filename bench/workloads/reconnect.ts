@@ -119,12 +119,7 @@ async function measure(side: Side): Promise<SideResult> {
   return r;
 }
 
-const results: Partial<Record<Side, SideResult>> = {};
-try {
-  for (const side of sides) results[side] = await measure(side);
-} finally {
-  await group.stopAll();
-}
+const results = await group.eachSide(sides, measure);
 out.data.sides = results;
 const o = results.ours;
 const p = results.peer;
