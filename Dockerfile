@@ -1,25 +1,15 @@
-# syntax=docker/dockerfile:1
-# chat4all-server: one image for every role (ROLE=api|worker|gateway|all). `make images` builds it.
-# Stage 1 bundles the server into one ESM file that needs no node_modules; stage 2 is a slim Node
-# runtime without npm, running that file as an unprivileged user.
-
-ARG NODE_VERSION=20
-
-FROM node:${NODE_VERSION}-bookworm AS build
-WORKDIR /src
-COPY . .
-RUN --mount=type=cache,target=/root/.npm \
-    npm ci --no-audit --no-fund \
- && node scripts/build.mjs
-
-FROM node:${NODE_VERSION}-bookworm-slim AS runtime
-# The runtime needs node and nothing else: drop the package managers.
-RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
-           /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-*
+# chat4all-server: one image for every role (ROLE=api|worker|gateway|all). `make images` builds it
+# after `make build` has bundled the server into dist/chat4all-server.mjs, one file that needs no
+# node_modules. The runtime is a Node.js 20 image passed as RUNTIME_IMAGE: by default the minimal
+# one built here (images/node-runtime: node and its libraries, no shell, user 10001); on a machine
+# that can pull, any Node.js 20 image works, e.g. --build-arg RUNTIME_IMAGE=node:20-bookworm-slim.
+ARG RUNTIME_IMAGE=chat4all/node-runtime:20.20.2
+FROM ${RUNTIME_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build /src/dist/chat4all-server.mjs /src/dist/chat4all-server.mjs.map /src/dist/chat4all-server.mjs.LEGAL.txt /app/
-# The image's `node` user (uid 1000); Kubernetes pins the same uid and a read-only root filesystem.
-USER 1000:1000
+COPY dist/chat4all-server.mjs dist/chat4all-server.mjs.map dist/chat4all-server.mjs.LEGAL.txt /app/
+# An unprivileged user of its own (uid and gid 10001); Kubernetes pins the same ids and mounts the
+# root filesystem read-only.
+USER 10001:10001
 EXPOSE 8080 8085 9095
 ENTRYPOINT ["node", "--enable-source-maps", "/app/chat4all-server.mjs"]

@@ -20,36 +20,8 @@ CASSANDRA_SRC="$SERVICES_LIB_DIR/cassandra"
 CASSANDRA_HEAP_OPTS=${CASSANDRA_HEAP_OPTS:--Xms1G -Xmx1G}
 CASSANDRA_DC=datacenter1 # SimpleSnitch's data center
 
-# From Cassandra's conf/jvm17-server.options (JPMS section).
-CASSANDRA_JDK17_OPTS=(
-  -Djdk.attach.allowAttachSelf=true
-  --add-exports java.base/jdk.internal.misc=ALL-UNNAMED
-  --add-exports java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED
-  --add-exports java.rmi/sun.rmi.registry=ALL-UNNAMED
-  --add-exports java.rmi/sun.rmi.server=ALL-UNNAMED
-  --add-exports java.sql/java.sql=ALL-UNNAMED
-  --add-exports java.base/java.lang.ref=ALL-UNNAMED
-  --add-exports jdk.unsupported/sun.misc=ALL-UNNAMED
-  --add-exports jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED
-  --add-exports jdk.attach/sun.tools.attach=ALL-UNNAMED
-  --add-opens java.base/java.lang.module=ALL-UNNAMED
-  --add-opens java.base/jdk.internal.loader=ALL-UNNAMED
-  --add-opens java.base/jdk.internal.ref=ALL-UNNAMED
-  --add-opens java.base/jdk.internal.reflect=ALL-UNNAMED
-  --add-opens java.base/jdk.internal.math=ALL-UNNAMED
-  --add-opens java.base/jdk.internal.module=ALL-UNNAMED
-  --add-opens java.base/jdk.internal.util.jar=ALL-UNNAMED
-  --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED
-  --add-opens java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens java.base/java.io=ALL-UNNAMED
-  --add-opens java.base/java.lang.reflect=ALL-UNNAMED
-  --add-opens jdk.compiler/com.sun.tools.javac=ALL-UNNAMED
-  --add-opens java.base/java.lang=ALL-UNNAMED
-  --add-opens java.base/java.util=ALL-UNNAMED
-  -Dio.netty.tryReflectionSetAccessible=true
-  -Dio.netty.allocator.useCacheForAllThreads=true
-  -Dio.netty.allocator.maxOrder=11
-)
+# The JDK 17 module flags, shared with the Cassandra image.
+mapfile -t CASSANDRA_JDK17_OPTS < <(grep -v '^#' "$CASSANDRA_SRC/jvm17-server.options" | tr ' ' '\n' | grep .)
 
 cassandra_load_ports() {
   CASSANDRA_NATIVE_PORT=${CASSANDRA_PORT:-19042}
