@@ -1,10 +1,17 @@
 import { App, type AppProps, YamlOutputType } from 'cdk8s';
 import { CrdsChart } from './charts/crds-chart.js';
 import { InfrastructureChart, type InfrastructureChartProps } from './charts/infrastructure-chart.js';
+import { NetworkChart } from './charts/network-chart.js';
 import { ObservabilityChart, type ObservabilityChartProps } from './charts/observability-chart.js';
 import { OperatorChart, type OperatorChartProps } from './charts/operator-chart.js';
 import { PlatformChart, type PlatformChartProps } from './charts/platform-chart.js';
 import { SecretsChart, type SecretsChartProps } from './charts/secrets-chart.js';
+import { CQL_PORT, GOSSIP_PORT } from './infrastructure/cassandra-cluster.js';
+import { KAFKA_CONTROLLER_PORT, KAFKA_PORT } from './infrastructure/kafka-kraft.js';
+import { REDIS_PORT, SENTINEL_PORT } from './infrastructure/redis-sentinel.js';
+import { PROMETHEUS_PORT } from './observability/prometheus.js';
+import { OPERATOR_METRICS_PORT } from './operator/chat4all-operator.js';
+import { SERVER_PORTS } from './platform/server-workload.js';
 
 /** Everything configurable about the platform, by chart. Each chart's props document their defaults. */
 export interface Chat4AllProps {
@@ -23,6 +30,7 @@ export interface Chat4AllCharts {
   readonly platform: PlatformChart;
   readonly observability: ObservabilityChart;
   readonly operator: OperatorChart;
+  readonly network: NetworkChart;
 }
 
 /**
@@ -36,7 +44,34 @@ export function addChat4All(app: App, props: Chat4AllProps = {}): Chat4AllCharts
   const platform = new PlatformChart(app, 'platform', { ...props.platform, backends: infrastructure.endpoints, jwtSecret: secrets.jwt });
   const observability = new ObservabilityChart(app, 'observability', { ...props.observability, grafanaAdminPassword: secrets.grafanaAdmin });
   const operator = new OperatorChart(app, 'operator', props.operator);
-  return { crds, secrets, infrastructure, platform, observability, operator };
+  const network = new NetworkChart(app, 'network', {
+    architecture: {
+      ingressController: platform.ingress.controllerPods,
+      api: platform.api.name,
+      worker: platform.worker.name,
+      gateway: platform.gateway.name,
+      kafka: infrastructure.kafka.name,
+      cassandra: infrastructure.cassandra.name,
+      redis: infrastructure.redis.name,
+      prometheus: observability.prometheus.name,
+      operator: operator.operator.name,
+      ...(observability.grafana ? { grafana: observability.grafana.name } : {}),
+      ports: {
+        api: SERVER_PORTS.api,
+        websocket: SERVER_PORTS.websocket,
+        metrics: SERVER_PORTS.metrics,
+        kafka: KAFKA_PORT,
+        kafkaController: KAFKA_CONTROLLER_PORT,
+        cql: CQL_PORT,
+        gossip: GOSSIP_PORT,
+        redis: REDIS_PORT,
+        sentinel: SENTINEL_PORT,
+        prometheus: PROMETHEUS_PORT,
+        operatorMetrics: OPERATOR_METRICS_PORT,
+      },
+    },
+  });
+  return { crds, secrets, infrastructure, platform, observability, operator, network };
 }
 
 /** A new App writing one file per chart into `outdir`, with Chat4All's charts in it. */

@@ -9,18 +9,21 @@ export interface ObservabilityChartProps extends ChartProps {
   readonly grafanaAdminPassword: SecretKeyRef;
   /** @default Prometheus defaults */
   readonly prometheus?: PrometheusProps;
-  /** @default Grafana defaults */
-  readonly grafana?: Omit<GrafanaProps, 'prometheusUrl' | 'adminPassword'>;
+  /**
+   * Grafana's props, or `false` for none (a cluster that cannot pull Grafana's image: every other
+   * image is built by `make images`, Grafana's is not). @default Grafana defaults
+   */
+  readonly grafana?: Omit<GrafanaProps, 'prometheusUrl' | 'adminPassword'> | false;
 }
 
-/** Prometheus scraping every role, and Grafana with the Chat4All dashboards. */
+/** Prometheus scraping every role, and (unless turned off) Grafana with the Chat4All dashboards. */
 export class ObservabilityChart extends Chart {
   readonly prometheus: Prometheus;
-  readonly grafana: Grafana;
+  readonly grafana?: Grafana;
 
   constructor(scope: Construct, id: string, props: ObservabilityChartProps) {
     super(scope, id, props);
     this.prometheus = new Prometheus(this, 'Prometheus', props.prometheus);
-    this.grafana = new Grafana(this, 'Grafana', { ...props.grafana, prometheusUrl: this.prometheus.url, adminPassword: props.grafanaAdminPassword });
+    if (props.grafana !== false) this.grafana = new Grafana(this, 'Grafana', { ...props.grafana, prometheusUrl: this.prometheus.url, adminPassword: props.grafanaAdminPassword });
   }
 }

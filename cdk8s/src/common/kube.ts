@@ -17,19 +17,30 @@ export const POD_IDENTITY_ENV: kplus.k8s.EnvVar[] = [
   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
 ];
 
-/** A non-root container security context (L1) for third-party images. */
-export function containerSecurity(options: { readOnlyRootFilesystem: boolean }): kplus.k8s.SecurityContext {
+/**
+ * The user and group every Chat4All container runs as: the images built by `make images` (images/)
+ * create it, and a uid above 10000 shares nothing with the node's own users.
+ */
+export const RUN_AS = 10001;
+
+/** The container security context (L1) of every container: no root, no writes, no capabilities. */
+export function containerSecurity(): kplus.k8s.SecurityContext {
   return {
     runAsNonRoot: true,
     allowPrivilegeEscalation: false,
-    readOnlyRootFilesystem: options.readOnlyRootFilesystem,
+    readOnlyRootFilesystem: true,
     capabilities: { drop: ['ALL'] },
   };
 }
 
 /** A non-root pod security context (L1) running as `uid` with `fsGroup` so volumes are writable. */
-export function podSecurity(uid: number): kplus.k8s.PodSecurityContext {
+export function podSecurity(uid: number = RUN_AS): kplus.k8s.PodSecurityContext {
   return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: 'RuntimeDefault' } };
+}
+
+/** An emptyDir volume (L1) bounded to `sizeMiB`: scratch space for a read-only root filesystem. */
+export function scratchVolume(name: string, sizeMiB: number): kplus.k8s.Volume {
+  return { name, emptyDir: { sizeLimit: kplus.k8s.Quantity.fromString(`${sizeMiB}Mi`) } };
 }
 
 /** A persistent volume claim template named `data`. */
@@ -44,13 +55,16 @@ export function dataClaim(sizeGi: number, storageClassName: string | undefined):
   };
 }
 
-/** Prefers spreading pods that match `selector` over nodes. */
-export function spreadOverNodes(selector: Record<string, string>): kplus.k8s.Affinity {
-  return {
-    podAntiAffinity: {
-      preferredDuringSchedulingIgnoredDuringExecution: [
-        { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector } } },
-      ],
-    },
-  };
+/**
+ * Spreads the pods that match `selector` evenly over nodes (at most one more on any node than on
+ * another), and over zones where nodes have them; with fewer nodes than pods the scheduler still
+ * places them (ScheduleAnyway), as evenly as it can.
+ */
+export function spreadOverNodes(selector: Record<string, string>): kplus.k8s.TopologySpreadConstraint[] {
+  return ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'].map((topologyKey) => ({
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable: 'ScheduleAnyway',
+    labelSelector: { matchLabels: selector },
+  }));
 }

@@ -1,6 +1,7 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { type ResourceSpec, ephemeralOf } from './resources.js';
 
 /**
  * Makes a cdk8s-plus workload select its pods by `labels` instead of the construct-path label
@@ -22,6 +23,14 @@ export function hardenPodTemplate(workload: kplus.Deployment): void {
   obj.addJsonPatch(JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }));
   workload.containers.forEach((_, i) => obj.addJsonPatch(JsonPatch.add(`/spec/template/spec/containers/${i}/securityContext/capabilities`, { drop: ['ALL'] })));
   workload.initContainers.forEach((_, i) => obj.addJsonPatch(JsonPatch.add(`/spec/template/spec/initContainers/${i}/securityContext/capabilities`, { drop: ['ALL'] })));
+}
+
+/** Requests and limits of ephemeral storage (MiB) on the workload's container at `index`. */
+export function addEphemeralStorage(workload: kplus.Deployment, index: number, resources: ResourceSpec): void {
+  const e = ephemeralOf(resources);
+  const obj = ApiObject.of(workload);
+  obj.addJsonPatch(JsonPatch.add(`/spec/template/spec/containers/${index}/resources/requests/ephemeral-storage`, `${e.request}Mi`));
+  obj.addJsonPatch(JsonPatch.add(`/spec/template/spec/containers/${index}/resources/limits/ephemeral-storage`, `${e.limit}Mi`));
 }
 
 /** The container security context of Chat4All's own images: no root, no writes (see also hardenPodTemplate). */

@@ -4,7 +4,8 @@ import { componentLabels, selectorLabels } from '../common/labels.js';
 import { type ResourceSpec, checkResources, toKubeResources } from '../common/resources.js';
 import { check, checkHost, checkImage, checkInt, checkName } from '../common/validate.js';
 import { PodDisruptionBudget } from '../common/workload.js';
-import { POD_IDENTITY_ENV, containerSecurity, dataClaim, envOf, podSecurity, spreadOverNodes } from '../common/kube.js';
+import { POD_IDENTITY_ENV, containerSecurity, dataClaim, envOf, podSecurity, scratchVolume, spreadOverNodes } from '../common/kube.js';
+import { imageOf } from '../images.js';
 
 export const CQL_PORT = 9042;
 export const GOSSIP_PORT = 7000;
@@ -12,7 +13,7 @@ export const GOSSIP_PORT = 7000;
 export interface CassandraClusterProps {
   /** Name of the StatefulSet; its Services are `<name>` (CQL) and `<name>-headless`. @default 'chat4all-cassandra' */
   readonly name?: string;
-  /** @default 'cassandra:5.0' */
+  /** Cassandra (images/cassandra: `cassandra-run` writes its configuration from CASSANDRA_* variables). @default CASSANDRA_IMAGE of images/catalog.env */
   readonly image?: string;
   /** Nodes. @default 3 */
   readonly replicas?: number;
@@ -32,6 +33,11 @@ export interface CassandraClusterProps {
   readonly storageClassName?: string;
   /** @default 500m-2000m CPU, 2048 MiB */
   readonly resources?: ResourceSpec;
+  /**
+   * JVM options added to the image's (CASSANDRA_EXTRA_JVM_OPTS), e.g. a shorter
+   * `-Dcassandra.ring_delay_ms` so that a test cluster's nodes join faster. @default none
+   */
+  readonly extraJvmOptions?: readonly string[];
 }
 
 /**
@@ -52,7 +58,7 @@ export class CassandraCluster extends Construct {
     super(scope, id);
     this.name = checkName(this, 'name', props.name ?? 'chat4all-cassandra');
     this.headlessServiceName = `${this.name}-headless`;
-    const image = checkImage(this, 'image', props.image ?? 'cassandra:5.0');
+    const image = checkImage(this, 'image', props.image ?? imageOf('CASSANDRA_IMAGE'));
     this.replicas = checkInt(this, 'replicas', props.replicas ?? 3, 1, 99);
     const seeds = checkInt(this, 'seeds', props.seeds ?? Math.min(2, this.replicas), 1, this.replicas);
     const clusterName = props.clusterName ?? 'chat4all';
@@ -61,6 +67,8 @@ export class CassandraCluster extends Construct {
     check(this, /^[A-Za-z0-9_-]{1,48}$/.test(this.datacenter), 'datacenter', `must be letters, digits, '_' or '-', got ${JSON.stringify(this.datacenter)}`);
     this.keyspaceReplication = checkInt(this, 'keyspaceReplication', props.keyspaceReplication ?? 3, 1, this.replicas);
     const heap = checkInt(this, 'heapMiB', props.heapMiB ?? 1024, 256, 65_536);
+    const extraJvm = props.extraJvmOptions ?? [];
+    for (const o of extraJvm) check(this, /^-[A-Za-z0-9_.:=+/-]+$/.test(o), 'extraJvmOptions', `must be JVM options without spaces or quotes, got ${JSON.stringify(o)}`);
     const storageGi = checkInt(this, 'storageGi', props.storageGi ?? 10, 1, 65_536);
     if (props.storageClassName !== undefined) checkHost(this, 'storageClassName', props.storageClassName);
     const resources = checkResources(this, 'resources', props.resources ?? { cpuMillis: { request: 500, limit: 2000 }, memoryMiB: { request: 2048, limit: 2048 } });
@@ -90,8 +98,9 @@ export class CassandraCluster extends Construct {
           metadata: { labels },
           spec: {
             automountServiceAccountToken: false,
-            securityContext: podSecurity(999),
-            affinity: spreadOverNodes(selector),
+            enableServiceLinks: false,
+            securityContext: podSecurity(),
+            topologySpreadConstraints: spreadOverNodes(selector),
             terminationGracePeriodSeconds: 120,
             containers: [
               {
@@ -112,18 +121,24 @@ export class CassandraCluster extends Construct {
                     CASSANDRA_NUM_TOKENS: '16',
                     MAX_HEAP_SIZE: `${heap}M`,
                     HEAP_NEWSIZE: `${Math.max(64, Math.floor(heap / 4))}M`,
+                    ...(extraJvm.length > 0 ? { CASSANDRA_EXTRA_JVM_OPTS: extraJvm.join(' ') } : {}),
                   }),
                 ],
-                volumeMounts: [{ name: 'data', mountPath: '/var/lib/cassandra' }],
+                volumeMounts: [
+                  { name: 'data', mountPath: '/var/lib/cassandra' },
+                  // cassandra-run writes cassandra.yaml and its neighbours here at each start.
+                  { name: 'conf', mountPath: '/conf' },
+                  { name: 'tmp', mountPath: '/tmp' },
+                ],
                 resources: toKubeResources(resources),
-                // The image's entry point writes cassandra.yaml from the CASSANDRA_* variables.
-                securityContext: containerSecurity({ readOnlyRootFilesystem: false }),
-                startupProbe: cqlProbe(10, { failureThreshold: 30 }),
+                securityContext: containerSecurity(),
+                startupProbe: cqlProbe(10, { failureThreshold: 60 }),
                 readinessProbe: cqlProbe(10),
                 livenessProbe: cqlProbe(20, { failureThreshold: 6 }),
                 lifecycle: { preStop: { exec: { command: ['nodetool', 'drain'] } } },
               },
             ],
+            volumes: [scratchVolume('conf', 1), scratchVolume('tmp', 128)],
           },
         },
         volumeClaimTemplates: [dataClaim(storageGi, props.storageClassName)],

@@ -4,7 +4,8 @@ import { componentLabels, selectorLabels } from '../common/labels.js';
 import { type ResourceSpec, checkResources, toKubeResources } from '../common/resources.js';
 import { check, checkHost, checkImage, checkInt, checkName } from '../common/validate.js';
 import { PodDisruptionBudget } from '../common/workload.js';
-import { POD_IDENTITY_ENV, containerSecurity, dataClaim, envOf, podSecurity, script, spreadOverNodes } from '../common/kube.js';
+import { POD_IDENTITY_ENV, containerSecurity, dataClaim, envOf, podSecurity, scratchVolume, script, spreadOverNodes } from '../common/kube.js';
+import { imageOf } from '../images.js';
 
 export const KAFKA_PORT = 9092;
 export const KAFKA_CONTROLLER_PORT = 9093;
@@ -15,7 +16,7 @@ export const DEFAULT_KAFKA_CLUSTER_ID = Buffer.from('chat4all-kafka-1').toString
 export interface KafkaKraftProps {
   /** Name of the StatefulSet; its Services are `<name>` (bootstrap) and `<name>-headless`. @default 'chat4all-kafka' */
   readonly name?: string;
-  /** @default 'apache/kafka:3.9.1' */
+  /** Kafka (images/kafka: `kafka-run` renders its configuration from KAFKA_* variables). @default KAFKA_IMAGE of images/catalog.env */
   readonly image?: string;
   /** Nodes, each a broker and a controller (a quorum of voters). Odd, at least 3. @default 3 */
   readonly replicas?: number;
@@ -55,7 +56,7 @@ export class KafkaKraft extends Construct {
     super(scope, id);
     this.name = checkName(this, 'name', props.name ?? 'chat4all-kafka');
     this.headlessServiceName = `${this.name}-headless`;
-    const image = checkImage(this, 'image', props.image ?? 'apache/kafka:3.9.1');
+    const image = checkImage(this, 'image', props.image ?? imageOf('KAFKA_IMAGE'));
     this.replicas = checkInt(this, 'replicas', props.replicas ?? 3, 1, 9);
     check(this, this.replicas % 2 === 1, 'replicas', `must be odd: the controllers need a majority, got ${this.replicas}`);
     this.replicationFactor = checkInt(this, 'replicationFactor', props.replicationFactor ?? 3, 1, this.replicas);
@@ -116,8 +117,9 @@ export class KafkaKraft extends Construct {
           metadata: { labels },
           spec: {
             automountServiceAccountToken: false,
-            securityContext: podSecurity(1000),
-            affinity: spreadOverNodes(selector),
+            enableServiceLinks: false,
+            securityContext: podSecurity(),
+            topologySpreadConstraints: spreadOverNodes(selector),
             terminationGracePeriodSeconds: 60,
             containers: [
               {
@@ -132,16 +134,18 @@ export class KafkaKraft extends Construct {
                 volumeMounts: [
                   { name: 'data', mountPath: '/var/lib/kafka/data' },
                   { name: 'scripts', mountPath: '/scripts', readOnly: true },
+                  // kafka-run writes server.properties here at each start; the JVM its temporary files.
+                  { name: 'conf', mountPath: '/conf' },
+                  { name: 'tmp', mountPath: '/tmp' },
                 ],
                 resources: toKubeResources(resources),
-                // The image's launcher renders its configuration under /etc/kafka at start.
-                securityContext: containerSecurity({ readOnlyRootFilesystem: false }),
+                securityContext: containerSecurity(),
                 startupProbe: tcp(5, { failureThreshold: 60 }),
                 readinessProbe: tcp(5),
                 livenessProbe: tcp(10, { failureThreshold: 6 }),
               },
             ],
-            volumes: [{ name: 'scripts', configMap: { name: scripts.name, defaultMode: 0o555 } }],
+            volumes: [{ name: 'scripts', configMap: { name: scripts.name, defaultMode: 0o555 } }, scratchVolume('conf', 1), scratchVolume('tmp', 64)],
           },
         },
         volumeClaimTemplates: [dataClaim(storageGi, props.storageClassName)],

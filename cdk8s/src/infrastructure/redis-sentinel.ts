@@ -5,6 +5,7 @@ import { type ResourceSpec, checkResources, toKubeResources } from '../common/re
 import { check, checkHost, checkImage, checkInt, checkName } from '../common/validate.js';
 import { PodDisruptionBudget } from '../common/workload.js';
 import { POD_IDENTITY_ENV, containerSecurity, dataClaim, envOf, podSecurity, script, spreadOverNodes } from '../common/kube.js';
+import { imageOf } from '../images.js';
 
 export const REDIS_PORT = 6379;
 export const SENTINEL_PORT = 26379;
@@ -12,7 +13,7 @@ export const SENTINEL_PORT = 26379;
 export interface RedisSentinelProps {
   /** Name of the StatefulSet; the headless Service is `<name>-headless`. @default 'chat4all-redis' */
   readonly name?: string;
-  /** @default 'redis:7.2' */
+  /** Redis and Sentinel (images/redis: Debian's packages). @default REDIS_IMAGE of images/catalog.env */
   readonly image?: string;
   /** Redis pods (one master, the rest replicas), each with a Sentinel beside it. Odd, at least 3. @default 3 */
   readonly replicas?: number;
@@ -54,7 +55,7 @@ export class RedisSentinel extends Construct {
     super(scope, id);
     this.name = checkName(this, 'name', props.name ?? 'chat4all-redis');
     this.headlessServiceName = `${this.name}-headless`;
-    const image = checkImage(this, 'image', props.image ?? 'redis:7.2');
+    const image = checkImage(this, 'image', props.image ?? imageOf('REDIS_IMAGE'));
     this.replicas = checkInt(this, 'replicas', props.replicas ?? 3, 3, 9);
     check(this, this.replicas % 2 === 1, 'replicas', `must be odd so that Sentinels can form a majority, got ${this.replicas}`);
     this.masterName = props.masterName ?? 'mymaster';
@@ -122,8 +123,9 @@ export class RedisSentinel extends Construct {
           metadata: { labels },
           spec: {
             automountServiceAccountToken: false,
-            securityContext: podSecurity(999),
-            affinity: spreadOverNodes(selector),
+            enableServiceLinks: false,
+            securityContext: podSecurity(),
+            topologySpreadConstraints: spreadOverNodes(selector),
             terminationGracePeriodSeconds: failoverWait + 15,
             initContainers: [
               {
@@ -133,7 +135,7 @@ export class RedisSentinel extends Construct {
                 env: scriptEnv,
                 volumeMounts: [mounts.conf, mounts.scripts],
                 resources: toKubeResources(sentinelResources),
-                securityContext: containerSecurity({ readOnlyRootFilesystem: true }),
+                securityContext: containerSecurity(),
               },
             ],
             containers: [
@@ -145,7 +147,7 @@ export class RedisSentinel extends Construct {
                 env: scriptEnv,
                 volumeMounts: [mounts.conf, mounts.scripts, mounts.data],
                 resources: toKubeResources(redisResources),
-                securityContext: containerSecurity({ readOnlyRootFilesystem: true }),
+                securityContext: containerSecurity(),
                 readinessProbe: { exec: ping(REDIS_PORT), periodSeconds: 5, timeoutSeconds: 3 },
                 livenessProbe: { exec: ping(REDIS_PORT), periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3, initialDelaySeconds: 10 },
                 lifecycle: { preStop: { exec: { command: ['sh', '/scripts/prestop.sh'] } } },
@@ -157,7 +159,7 @@ export class RedisSentinel extends Construct {
                 ports: [{ name: 'sentinel', containerPort: SENTINEL_PORT }],
                 volumeMounts: [mounts.conf],
                 resources: toKubeResources(sentinelResources),
-                securityContext: containerSecurity({ readOnlyRootFilesystem: true }),
+                securityContext: containerSecurity(),
                 readinessProbe: { exec: ping(SENTINEL_PORT), periodSeconds: 5, timeoutSeconds: 3 },
                 livenessProbe: { exec: ping(SENTINEL_PORT), periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3, initialDelaySeconds: 10 },
               },

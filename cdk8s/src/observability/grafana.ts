@@ -6,7 +6,7 @@ import { PROMETHEUS_UID } from '../dashboards/dashboard.js';
 import { componentLabels, selectorLabels } from '../common/labels.js';
 import { type ResourceSpec, checkResources, toContainerResources } from '../common/resources.js';
 import { checkImage, checkName } from '../common/validate.js';
-import { HARDENED_CONTAINER, hardenPodTemplate, selectByLabels } from '../common/workload.js';
+import { HARDENED_CONTAINER, addEphemeralStorage, hardenPodTemplate, selectByLabels } from '../common/workload.js';
 import type { SecretKeyRef } from '../platform/server-workload.js';
 
 export const GRAFANA_PORT = 3000;
@@ -113,6 +113,7 @@ export class Grafana extends Construct {
     });
     selectByLabels(deployment, selector, labels);
     hardenPodTemplate(deployment);
+    addEphemeralStorage(deployment, 0, resources);
 
     this.service = new kplus.Service(this, 'Service', { metadata: { name: this.name, labels }, ports: [{ name: 'http', port: GRAFANA_PORT, targetPort: GRAFANA_PORT }] });
     for (const [k, v] of Object.entries(selector)) this.service.selectLabel(k, v);

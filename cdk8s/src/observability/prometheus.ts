@@ -4,14 +4,16 @@ import { Construct } from 'constructs';
 import { componentLabels, selectorLabels, PART_OF } from '../common/labels.js';
 import { type ResourceSpec, checkResources, toContainerResources } from '../common/resources.js';
 import { checkHost, checkImage, checkInt, checkName } from '../common/validate.js';
-import { HARDENED_CONTAINER, hardenPodTemplate, selectByLabels } from '../common/workload.js';
+import { HARDENED_CONTAINER, addEphemeralStorage, hardenPodTemplate, selectByLabels } from '../common/workload.js';
+import { RUN_AS } from '../common/kube.js';
+import { imageOf } from '../images.js';
 
 export const PROMETHEUS_PORT = 9090;
 
 export interface PrometheusProps {
   /** @default 'chat4all-prometheus' */
   readonly name?: string;
-  /** @default 'prom/prometheus:v2.55.1' */
+  /** Prometheus (images/prometheus: Debian's package). @default PROMETHEUS_IMAGE of images/catalog.env */
   readonly image?: string;
   /** How often every role is scraped, seconds. @default 15 */
   readonly scrapeIntervalSeconds?: number;
@@ -67,7 +69,7 @@ export class Prometheus extends Construct {
   constructor(scope: Construct, id: string, props: PrometheusProps = {}) {
     super(scope, id);
     this.name = checkName(this, 'name', props.name ?? 'chat4all-prometheus');
-    const image = checkImage(this, 'image', props.image ?? 'prom/prometheus:v2.55.1');
+    const image = checkImage(this, 'image', props.image ?? imageOf('PROMETHEUS_IMAGE'));
     const interval = checkInt(this, 'scrapeIntervalSeconds', props.scrapeIntervalSeconds ?? 15, 1, 3600);
     const retention = checkInt(this, 'retentionDays', props.retentionDays ?? 7, 1, 3650);
     const storageGi = checkInt(this, 'storageGi', props.storageGi ?? 10, 1, 65_536);
@@ -100,7 +102,7 @@ export class Prometheus extends Construct {
       strategy: kplus.DeploymentStrategy.recreate(),
       serviceAccount: account,
       automountServiceAccountToken: true,
-      securityContext: { ensureNonRoot: true, user: 65534, group: 65534, fsGroup: 65534 },
+      securityContext: { ensureNonRoot: true, user: RUN_AS, group: RUN_AS, fsGroup: RUN_AS },
       volumes: [configVolume, dataVolume],
       containers: [
         {
@@ -114,7 +116,7 @@ export class Prometheus extends Construct {
             { path: '/prometheus', volume: dataVolume },
           ],
           resources: toContainerResources(resources),
-          securityContext: { ...HARDENED_CONTAINER, user: 65534, group: 65534 },
+          securityContext: { ...HARDENED_CONTAINER, user: RUN_AS, group: RUN_AS },
           readiness: kplus.Probe.fromHttpGet('/-/ready', { port: PROMETHEUS_PORT, periodSeconds: Duration.seconds(10) }),
           liveness: kplus.Probe.fromHttpGet('/-/healthy', { port: PROMETHEUS_PORT, periodSeconds: Duration.seconds(15), failureThreshold: 4 }),
         },
@@ -122,6 +124,7 @@ export class Prometheus extends Construct {
     });
     selectByLabels(this.deployment, selector, labels);
     hardenPodTemplate(this.deployment);
+    addEphemeralStorage(this.deployment, 0, resources);
 
     this.service = new kplus.Service(this, 'Service', { metadata: { name: this.name, labels }, ports: [{ name: 'http', port: PROMETHEUS_PORT, targetPort: PROMETHEUS_PORT }] });
     for (const [k, v] of Object.entries(selector)) this.service.selectLabel(k, v);

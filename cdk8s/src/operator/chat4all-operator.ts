@@ -1,11 +1,12 @@
 import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { spreadOverNodes } from '../common/kube.js';
+import { RUN_AS, spreadOverNodes } from '../common/kube.js';
+import { imageOf } from '../images.js';
 import { componentLabels, selectorLabels } from '../common/labels.js';
 import { type ResourceSpec, checkResources, toContainerResources } from '../common/resources.js';
 import { checkImage, checkInt, checkName } from '../common/validate.js';
-import { HARDENED_CONTAINER, PodDisruptionBudget, hardenPodTemplate, selectByLabels } from '../common/workload.js';
+import { HARDENED_CONTAINER, PodDisruptionBudget, addEphemeralStorage, hardenPodTemplate, selectByLabels } from '../common/workload.js';
 import { CHAT4ALL_GROUP, CHAT4ALL_PLURAL } from './chat4all-crd.js';
 
 /** Port of the operator's /metrics, /healthz and /readyz. */
@@ -14,7 +15,7 @@ export const OPERATOR_METRICS_PORT = 9095;
 export interface Chat4AllOperatorProps {
   /** Name of its Deployment, ServiceAccount, Role and RoleBinding. @default 'chat4all-operator' */
   readonly name?: string;
-  /** The operator's image (operator/, entry `node /app/chat4all-operator.mjs`). @default 'chat4all-operator:dev' */
+  /** The operator's image (operator/Dockerfile). @default OPERATOR_IMAGE of images/catalog.env */
   readonly image?: string;
   /** @default IfNotPresent */
   readonly imagePullPolicy?: kplus.ImagePullPolicy;
@@ -22,7 +23,7 @@ export interface Chat4AllOperatorProps {
   readonly replicas?: number;
   /** @default 50m-500m CPU, 96-256 MiB */
   readonly resources?: ResourceSpec;
-  /** UID the process runs as. @default 1000 */
+  /** UID the process runs as. @default RUN_AS (10001, the image's user) */
   readonly runAsUser?: number;
 }
 
@@ -51,10 +52,10 @@ export class Chat4AllOperator extends Construct {
   constructor(scope: Construct, id: string, props: Chat4AllOperatorProps = {}) {
     super(scope, id);
     this.name = checkName(this, 'name', props.name ?? 'chat4all-operator');
-    const image = checkImage(this, 'image', props.image ?? 'chat4all-operator:dev');
+    const image = checkImage(this, 'image', props.image ?? imageOf('OPERATOR_IMAGE'));
     const replicas = checkInt(this, 'replicas', props.replicas ?? 2, 1, 10);
     const resources = checkResources(this, 'resources', props.resources ?? { cpuMillis: { request: 50, limit: 500 }, memoryMiB: { request: 96, limit: 256 } });
-    const uid = checkInt(this, 'runAsUser', props.runAsUser ?? 1000, 1, 2 ** 31 - 1);
+    const uid = checkInt(this, 'runAsUser', props.runAsUser ?? RUN_AS, 1, 2 ** 31 - 1);
     const labels = componentLabels(this.name, 'operator');
     const selector = selectorLabels(this.name);
 
@@ -101,7 +102,9 @@ export class Chat4AllOperator extends Construct {
     });
     selectByLabels(this.deployment, selector, labels);
     hardenPodTemplate(this.deployment);
-    ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/affinity', spreadOverNodes(selector)));
+    addEphemeralStorage(this.deployment, 0, resources);
+    ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/topologySpreadConstraints', spreadOverNodes(selector)));
+    ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/enableServiceLinks', false));
 
     new PodDisruptionBudget(this, 'Pdb', this.name, { selector, labels, maxUnavailable: 1 });
   }

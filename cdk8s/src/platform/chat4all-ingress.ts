@@ -3,8 +3,25 @@ import { Construct } from 'constructs';
 import { componentLabels } from '../common/labels.js';
 import { check, checkHost, checkInt, checkName } from '../common/validate.js';
 
-/** The ingress-nginx annotations this construct sets (https://kubernetes.github.io/ingress-nginx). */
+/** ingress-nginx's annotations (https://kubernetes.github.io/ingress-nginx). */
 export const NGINX = 'nginx.ingress.kubernetes.io';
+/** Traefik's annotations for Ingresses and the Services behind them (its Kubernetes Ingress provider). */
+export const TRAEFIK = 'traefik.ingress.kubernetes.io';
+
+/** The ingress controllers whose annotations Chat4AllIngress can write. */
+export type IngressControllerKind = 'traefik' | 'nginx';
+
+/** Where an ingress controller's pods run, for the NetworkPolicies that admit their traffic. */
+export interface IngressControllerPods {
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** The pods of each controller as their usual installation labels them. */
+export const DEFAULT_CONTROLLER_PODS: Readonly<Record<IngressControllerKind, IngressControllerPods>> = {
+  traefik: { namespace: 'traefik', labels: { 'app.kubernetes.io/name': 'traefik' } },
+  nginx: { namespace: 'ingress-nginx', labels: { 'app.kubernetes.io/name': 'ingress-nginx' } },
+};
 
 export interface Chat4AllIngressProps {
   /** The api Service (port 8080) that serves every path but the WebSocket one. */
@@ -15,8 +32,17 @@ export interface Chat4AllIngressProps {
   readonly name?: string;
   /** Host name clients use. @default 'chat4all.localhost' */
   readonly host?: string;
-  /** IngressClass. @default 'nginx' */
+  /**
+   * The controller that serves the Ingress: the settings below are written as its annotations.
+   * Traefik is maintained and honours all of them (affinity on the gateway Service, the timeout
+   * on its entry points); ingress-nginx is retired upstream and kept for clusters that run it.
+   * @default 'traefik'
+   */
+  readonly controller?: IngressControllerKind;
+  /** IngressClass. @default the controller's name ('traefik' or 'nginx') */
   readonly className?: string;
+  /** Where the controller's pods run, for the NetworkPolicies. @default DEFAULT_CONTROLLER_PODS[controller] */
+  readonly controllerPods?: IngressControllerPods;
   /** The TLS Secret (kubernetes.io/tls) for `host`; `make deploy` creates a self-signed one. @default 'chat4all-tls' */
   readonly tlsSecretName?: string;
   /** Adds `cert-manager.io/cluster-issuer` so cert-manager issues the TLS Secret. @default none */
@@ -27,7 +53,9 @@ export interface Chat4AllIngressProps {
   readonly affinityCookieMaxAgeSeconds?: number;
   /**
    * How long an idle proxied connection may stay silent, seconds. The gateway pings every 15 s,
-   * so WebSockets never come near it; it only bounds dead upstreams. @default 3600
+   * so WebSockets never come near it; it only bounds dead upstreams. ingress-nginx takes it per
+   * Ingress (annotations); Traefik per entry point (the controller's `idleTimeoutSeconds`, which
+   * the kind cluster's Traefik sets to the same default). @default 3600
    */
   readonly proxyTimeoutSeconds?: number;
   /** The WebSocket path. @default '/notifications' */
@@ -35,18 +63,25 @@ export interface Chat4AllIngressProps {
 }
 
 /**
- * The platform's entry point, for ingress-nginx: HTTPS on one host; `/notifications` to the
- * gateways and everything else to the api; cookie session affinity in `balanced` mode (sticky, yet
- * some sessions move to new pods when the gateways scale out); timeouts long enough for WebSockets.
+ * The platform's entry point: HTTPS on one host; `/notifications` to the gateways and everything
+ * else to the api; cookie session affinity to a gateway pod; timeouts long enough for WebSockets.
+ * The same settings are written the way the chosen controller reads them.
  */
 export class Chat4AllIngress extends Construct {
   readonly ingress: kplus.Ingress;
   readonly host: string;
+  readonly controller: IngressControllerKind;
+  readonly controllerPods: IngressControllerPods;
 
   constructor(scope: Construct, id: string, props: Chat4AllIngressProps) {
     super(scope, id);
     const name = checkName(this, 'name', props.name ?? 'chat4all');
     this.host = checkHost(this, 'host', props.host ?? 'chat4all.localhost');
+    this.controller = props.controller ?? 'traefik';
+    check(this, this.controller === 'traefik' || this.controller === 'nginx', 'controller', `must be 'traefik' or 'nginx', got ${JSON.stringify(this.controller)}`);
+    const className = checkName(this, 'className', props.className ?? this.controller);
+    this.controllerPods = props.controllerPods ?? DEFAULT_CONTROLLER_PODS[this.controller];
+    checkName(this, 'controllerPods.namespace', this.controllerPods.namespace);
     const tlsSecretName = checkName(this, 'tlsSecretName', props.tlsSecretName ?? 'chat4all-tls');
     const timeout = checkInt(this, 'proxyTimeoutSeconds', props.proxyTimeoutSeconds ?? 3600, 60, 86_400);
     const maxAge = checkInt(this, 'affinityCookieMaxAgeSeconds', props.affinityCookieMaxAgeSeconds ?? 172_800, 60);
@@ -55,22 +90,38 @@ export class Chat4AllIngress extends Construct {
     const wsPath = props.websocketPath ?? '/notifications';
     check(this, /^\/[A-Za-z0-9/_-]*$/.test(wsPath) && wsPath !== '/', 'websocketPath', `must be an absolute path other than '/', got ${JSON.stringify(wsPath)}`);
 
-    const annotations: Record<string, string> = {
-      [`${NGINX}/affinity`]: 'cookie',
-      [`${NGINX}/affinity-mode`]: 'balanced',
-      [`${NGINX}/session-cookie-name`]: cookie,
-      [`${NGINX}/session-cookie-max-age`]: String(maxAge),
-      [`${NGINX}/session-cookie-secure`]: 'true',
-      [`${NGINX}/session-cookie-samesite`]: 'Lax',
-      [`${NGINX}/proxy-read-timeout`]: String(timeout),
-      [`${NGINX}/proxy-send-timeout`]: String(timeout),
-      [`${NGINX}/ssl-redirect`]: 'true',
-    };
+    const annotations: Record<string, string> = {};
+    if (this.controller === 'nginx') {
+      Object.assign(annotations, {
+        [`${NGINX}/affinity`]: 'cookie',
+        [`${NGINX}/affinity-mode`]: 'balanced',
+        [`${NGINX}/session-cookie-name`]: cookie,
+        [`${NGINX}/session-cookie-max-age`]: String(maxAge),
+        [`${NGINX}/session-cookie-secure`]: 'true',
+        [`${NGINX}/session-cookie-samesite`]: 'Lax',
+        [`${NGINX}/proxy-read-timeout`]: String(timeout),
+        [`${NGINX}/proxy-send-timeout`]: String(timeout),
+        [`${NGINX}/ssl-redirect`]: 'true',
+      });
+    } else {
+      // Routers on the HTTPS entry point only (the controller redirects HTTP there).
+      Object.assign(annotations, { [`${TRAEFIK}/router.entrypoints`]: 'websecure', [`${TRAEFIK}/router.tls`]: 'true' });
+      // Traefik keeps affinity per Service: the gateway's.
+      const sticky: Record<string, string> = {
+        'service.sticky.cookie': 'true',
+        'service.sticky.cookie.name': cookie,
+        'service.sticky.cookie.secure': 'true',
+        'service.sticky.cookie.httponly': 'true',
+        'service.sticky.cookie.samesite': 'lax',
+        'service.sticky.cookie.maxage': String(maxAge),
+      };
+      for (const [k, v] of Object.entries(sticky)) props.gateway.metadata.addAnnotation(`${TRAEFIK}/${k}`, v);
+    }
     if (props.certManagerClusterIssuer) annotations['cert-manager.io/cluster-issuer'] = checkName(this, 'certManagerClusterIssuer', props.certManagerClusterIssuer);
 
     this.ingress = new kplus.Ingress(this, 'Resource', {
       metadata: { name, labels: componentLabels(name, 'ingress'), annotations },
-      className: props.className ?? 'nginx',
+      className,
       tls: [{ hosts: [this.host], secret: kplus.Secret.fromSecretName(this, 'Tls', tlsSecretName) }],
     });
     this.ingress.addHostRule(this.host, wsPath, kplus.IngressBackend.fromService(props.gateway, { port: 8085 }), kplus.HttpIngressPathType.PREFIX);

@@ -1,10 +1,12 @@
-import { Duration, Size } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { componentLabels, selectorLabels } from '../common/labels.js';
 import { type ResourceSpec, checkResources, toContainerResources } from '../common/resources.js';
 import { check, checkImage, checkInt, checkName } from '../common/validate.js';
-import { HARDENED_CONTAINER, PodDisruptionBudget, hardenPodTemplate, selectByLabels } from '../common/workload.js';
+import { HARDENED_CONTAINER, PodDisruptionBudget, addEphemeralStorage, hardenPodTemplate, selectByLabels } from '../common/workload.js';
+import { RUN_AS, spreadOverNodes } from '../common/kube.js';
+import { imageOf } from '../images.js';
 
 /** The roles of chat4all-server that run as Deployments. */
 export type ServerRole = 'api' | 'worker' | 'gateway';
@@ -12,9 +14,12 @@ export type ServerRole = 'api' | 'worker' | 'gateway';
 /** Ports of chat4all-server (the defaults of API_PORT, WEBSOCKET_PORT and METRICS_PORT). */
 export const SERVER_PORTS = { api: 8080, websocket: 8085, metrics: 9095 } as const;
 
-/** Where a role serves /healthz, /readyz and /metrics. */
-export function healthPortOf(role: ServerRole): number {
-  return role === 'api' ? SERVER_PORTS.api : SERVER_PORTS.metrics;
+/**
+ * Where a role serves /healthz, /readyz and /metrics: the metrics port, for every role, apart from
+ * the ports clients use (so the NetworkPolicies can admit Prometheus there and no one else).
+ */
+export function healthPortOf(_role: ServerRole): number {
+  return SERVER_PORTS.metrics;
 }
 
 /** A key of a Secret, for environment variables that must not be literals. */
@@ -34,7 +39,7 @@ export interface ServerWorkloadProps {
   readonly role: ServerRole;
   /** Name of the Deployment, its Service and PodDisruptionBudget. @default `chat4all-<role>` */
   readonly name?: string;
-  /** The chat4all-server image. @default 'chat4all-server:dev' */
+  /** The chat4all-server image. @default SERVER_IMAGE of images/catalog.env */
   readonly image?: string;
   /** @default IfNotPresent (images loaded into kind are not in any registry) */
   readonly imagePullPolicy?: kplus.ImagePullPolicy;
@@ -61,7 +66,7 @@ export interface ServerWorkloadProps {
   readonly terminationGracePeriodSeconds?: number;
   /** Pods of this workload that voluntary disruptions may take down at once. @default 1 */
   readonly maxUnavailable?: number;
-  /** UID and GID the process runs as. @default 1000 (the image's `node` user) */
+  /** UID and GID the process runs as. @default RUN_AS (10001, the image's user) */
   readonly runAsUser?: number;
 }
 
@@ -82,7 +87,7 @@ export class ServerWorkload extends Construct {
     const role = props.role;
     this.role = role;
     this.name = checkName(this, 'name', props.name ?? `chat4all-${role}`);
-    const image = checkImage(this, 'image', props.image ?? 'chat4all-server:dev');
+    const image = checkImage(this, 'image', props.image ?? imageOf('SERVER_IMAGE'));
     const replicas = props.replicas ?? 2;
     if (replicas !== 'external') checkInt(this, 'replicas', replicas, 0, 1000);
     const resources = checkResources(this, 'resources', props.resources ?? DEFAULT_SERVER_RESOURCES[role]);
@@ -92,7 +97,7 @@ export class ServerWorkload extends Construct {
     const grace = checkInt(this, 'terminationGracePeriodSeconds', props.terminationGracePeriodSeconds ?? busySeconds + (role === 'gateway' ? 15 : 25), 1, 3600);
     check(this, grace > busySeconds, 'terminationGracePeriodSeconds', `must exceed preStopSeconds${role === 'gateway' ? ' + drainSeconds' : ''} (${busySeconds}), got ${grace}`);
     check(this, role === 'worker' || props.jwtSecret !== undefined, 'jwtSecret', `is required for the ${role}: the api and the gateways share the JWT key`);
-    const uid = checkInt(this, 'runAsUser', props.runAsUser ?? 1000, 1, 2 ** 31 - 1);
+    const uid = checkInt(this, 'runAsUser', props.runAsUser ?? RUN_AS, 1, 2 ** 31 - 1);
     const maxUnavailable = checkInt(this, 'maxUnavailable', props.maxUnavailable ?? 1, 1, 1000);
 
     const labels = componentLabels(this.name, role);
@@ -102,13 +107,15 @@ export class ServerWorkload extends Construct {
     const env: Record<string, kplus.EnvValue> = {};
     for (const [k, v] of Object.entries(props.env ?? {})) env[k] = kplus.EnvValue.fromValue(v);
     env.ROLE = kplus.EnvValue.fromValue(role);
+    // Every interface of the pod (the server's own default is loopback for a laptop).
+    env.HOST = kplus.EnvValue.fromValue('0.0.0.0');
     env.LOG_FORMAT = kplus.EnvValue.fromValue('json');
     if (role === 'api') env.API_PORT = kplus.EnvValue.fromValue(String(SERVER_PORTS.api));
     if (role === 'gateway') {
       env.WEBSOCKET_PORT = kplus.EnvValue.fromValue(String(SERVER_PORTS.websocket));
       env.DRAIN_SECONDS = kplus.EnvValue.fromValue(String(drainSeconds));
     }
-    if (role !== 'api') env.METRICS_PORT = kplus.EnvValue.fromValue(String(SERVER_PORTS.metrics));
+    env.METRICS_PORT = kplus.EnvValue.fromValue(String(SERVER_PORTS.metrics));
     if (props.jwtSecret && role !== 'worker') {
       const secret = kplus.Secret.fromSecretName(this, 'JwtSecret', props.jwtSecret.name);
       env.JWT_SECRET = kplus.EnvValue.fromSecretValue({ secret, key: props.jwtSecret.key });
@@ -117,7 +124,7 @@ export class ServerWorkload extends Construct {
     const ports: kplus.ContainerPort[] = [];
     if (role === 'api') ports.push({ number: SERVER_PORTS.api, name: 'http' });
     if (role === 'gateway') ports.push({ number: SERVER_PORTS.websocket, name: 'websocket' });
-    if (role !== 'api') ports.push({ number: SERVER_PORTS.metrics, name: 'metrics' });
+    ports.push({ number: SERVER_PORTS.metrics, name: 'metrics' });
 
     const tmp = kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.mebibytes(64) });
     this.deployment = new kplus.Deployment(this, 'Deployment', {
@@ -144,12 +151,17 @@ export class ServerWorkload extends Construct {
           startup: kplus.Probe.fromHttpGet('/healthz', { port: healthPort, periodSeconds: Duration.seconds(2), failureThreshold: 30 }),
           liveness: kplus.Probe.fromHttpGet('/healthz', { port: healthPort, periodSeconds: Duration.seconds(10), failureThreshold: 3, timeoutSeconds: Duration.seconds(2) }),
           readiness: kplus.Probe.fromHttpGet('/readyz', { port: healthPort, periodSeconds: Duration.seconds(5), failureThreshold: 2, timeoutSeconds: Duration.seconds(2) }),
-          ...(preStopSeconds > 0 ? { lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', String(preStopSeconds)]) } } : {}),
         },
       ],
     });
     selectByLabels(this.deployment, this.selector, labels);
     hardenPodTemplate(this.deployment);
+    addEphemeralStorage(this.deployment, 0, resources);
+    const obj = ApiObject.of(this.deployment);
+    // The image has no shell and no `sleep`: the kubelet sleeps (Kubernetes 1.30+ sleep action).
+    if (preStopSeconds > 0) obj.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/lifecycle', { preStop: { sleep: { seconds: preStopSeconds } } }));
+    obj.addJsonPatch(JsonPatch.add('/spec/template/spec/enableServiceLinks', false));
+    obj.addJsonPatch(JsonPatch.add('/spec/template/spec/topologySpreadConstraints', spreadOverNodes(this.selector)));
     // Someone else owns the count: cdk8s-plus then leaves spec.replicas out.
     if (replicas === 'external') this.deployment.markHasAutoscaler();
 

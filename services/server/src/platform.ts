@@ -69,7 +69,6 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const tokens = new TokenService({ secret: options.jwtSecret, ttlSeconds: config.jwtTtlSeconds });
   const running: RunningPlatform = { registry, shutdown: async () => {} };
   const readinessOf: Backend[] = [];
-  let health: Server | undefined;
 
   if (has(config.role, 'worker')) {
     const worker = new RouterWorker({ eventLog: backends.eventLog, conversations: backends.conversations, messages: backends.messages, broker: backends.newBroker(), logger: logger.child({ role: 'worker' }), registry });
@@ -95,16 +94,17 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     running.gateway = gateway;
     readinessOf.push(...gateway.backends);
   }
-  if (has(config.role, 'worker') || has(config.role, 'gateway')) {
-    const gateway = running.gateway;
-    health = await startHealthServer({
-      port: config.metricsPort,
-      host: config.host,
-      registry,
-      readiness: () => readiness(readinessOf, gateway ? { ok: gateway.accepting, reason: 'draining' } : undefined),
-    });
-    running.metricsPort = portOf(health);
-  }
+  if (has(config.role, 'api')) readinessOf.push(backends.users, backends.conversations, backends.messages, backends.eventLog, backends.presence);
+  // Every role serves /metrics, /healthz and /readyz on the metrics port, apart from the port
+  // clients use: scrapes and probes never travel the public path.
+  const gateway = running.gateway;
+  const health = await startHealthServer({
+    port: config.metricsPort,
+    host: config.host,
+    registry,
+    readiness: () => readiness(readinessOf, gateway ? { ok: gateway.accepting, reason: 'draining' } : undefined),
+  });
+  running.metricsPort = portOf(health);
   const stopEnsuring = config.role === 'api' || config.role === 'gateway' ? ensureTopicsInBackground(backends.eventLog, logger) : () => {};
   if (has(config.role, 'api')) {
     const api = await createApiApp({
@@ -130,7 +130,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     await running.api?.close();
     await running.worker?.stop();
     await running.gateway?.close();
-    if (health) await new Promise<void>((resolve) => health.close(() => resolve()));
+    await new Promise<void>((resolve) => health.close(() => resolve()));
     await backends.close();
   };
   return running;

@@ -1,0 +1,116 @@
+/**
+ * The traffic Chat4All's architecture needs, as one table: every NetworkPolicy is derived from it
+ * (network-policies.ts), and the cluster tests prove each flow works and that traffic outside it
+ * is refused. A flow names who talks, to whom, on which ports, and why.
+ */
+
+/** Pods of the platform's namespace, by their `app.kubernetes.io/name` label. */
+export interface ComponentPeer {
+  readonly component: string;
+}
+
+/** Pods of another namespace (the ingress controller). */
+export interface ExternalPodsPeer {
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** The cluster's DNS (kube-system, `k8s-app: kube-dns`). */
+export interface DnsPeer {
+  readonly dns: true;
+}
+
+/**
+ * The Kubernetes API server. Its address is the control plane's, different on every cluster, so
+ * this peer is any address on the API server's ports (443 for the `kubernetes` Service, 6443 once
+ * kube-proxy has translated it to the control plane's).
+ */
+export interface ApiServerPeer {
+  readonly apiServer: true;
+}
+
+export type Peer = ComponentPeer | ExternalPodsPeer | DnsPeer | ApiServerPeer;
+
+export interface Port {
+  readonly port: number;
+  /** @default 'TCP' */
+  readonly protocol?: 'TCP' | 'UDP';
+}
+
+export interface Flow {
+  readonly from: ComponentPeer | ExternalPodsPeer;
+  readonly to: Peer;
+  readonly ports: readonly Port[];
+  /** What the flow carries, for the reader of the policy and of the tests. */
+  readonly why: string;
+}
+
+export const DNS_PORTS: readonly Port[] = [
+  { port: 53, protocol: 'UDP' },
+  { port: 53, protocol: 'TCP' },
+];
+export const API_SERVER_PORTS: readonly Port[] = [{ port: 443 }, { port: 6443 }];
+
+export function isComponent(p: Peer): p is ComponentPeer {
+  return 'component' in p;
+}
+
+export function isExternalPods(p: Peer): p is ExternalPodsPeer {
+  return 'namespace' in p;
+}
+
+/** What the flow table needs to know of the platform: names and ports of its parts. */
+export interface Architecture {
+  readonly ingressController: ExternalPodsPeer;
+  readonly api: string;
+  readonly worker: string;
+  readonly gateway: string;
+  readonly kafka: string;
+  readonly cassandra: string;
+  readonly redis: string;
+  readonly prometheus: string;
+  readonly operator: string;
+  /** Absent when Grafana is turned off. */
+  readonly grafana?: string;
+  readonly ports: {
+    readonly api: number;
+    readonly websocket: number;
+    readonly metrics: number;
+    readonly kafka: number;
+    readonly kafkaController: number;
+    readonly cql: number;
+    readonly gossip: number;
+    readonly redis: number;
+    readonly sentinel: number;
+    readonly prometheus: number;
+    readonly operatorMetrics: number;
+  };
+}
+
+/** Every flow of the architecture. */
+export function flowsOf(a: Architecture): Flow[] {
+  const c = (component: string): ComponentPeer => ({ component });
+  const p = a.ports;
+  const roles = [a.api, a.worker, a.gateway];
+  const flows: Flow[] = [
+    { from: a.ingressController, to: c(a.api), ports: [{ port: p.api }], why: 'clients\u2019 HTTP requests through the ingress' },
+    { from: a.ingressController, to: c(a.gateway), ports: [{ port: p.websocket }], why: 'clients\u2019 WebSockets through the ingress' },
+    ...roles.flatMap((role): Flow[] => [
+      { from: c(role), to: c(a.kafka), ports: [{ port: p.kafka }], why: 'messages and receipts (Kafka clients)' },
+      { from: c(role), to: c(a.cassandra), ports: [{ port: p.cql }], why: 'users, conversations, messages (CQL)' },
+      { from: c(role), to: c(a.redis), ports: [{ port: p.redis }, { port: p.sentinel }], why: 'pub/sub, event history, presence; Sentinel for the master' },
+    ]),
+    { from: c(a.kafka), to: c(a.kafka), ports: [{ port: p.kafka }, { port: p.kafkaController }], why: 'replication and the KRaft quorum' },
+    { from: c(a.cassandra), to: c(a.cassandra), ports: [{ port: p.gossip }], why: 'gossip, streaming and replica writes' },
+    { from: c(a.redis), to: c(a.redis), ports: [{ port: p.redis }, { port: p.sentinel }], why: 'replication and Sentinel agreement' },
+    ...roles.map((role): Flow => ({ from: c(a.prometheus), to: c(role), ports: [{ port: p.metrics }], why: 'metrics scrapes' })),
+    { from: c(a.prometheus), to: c(a.operator), ports: [{ port: p.operatorMetrics }], why: 'metrics scrapes' },
+    { from: c(a.prometheus), to: { apiServer: true }, ports: API_SERVER_PORTS, why: 'discovery of the pods to scrape' },
+    { from: c(a.operator), to: { apiServer: true }, ports: API_SERVER_PORTS, why: 'Chat4All resources, Deployments, pods, the leader Lease' },
+    { from: c(a.operator), to: c(a.gateway), ports: [{ port: p.metrics }], why: 'each gateway\u2019s live connection count' },
+  ];
+  if (a.grafana) flows.push({ from: c(a.grafana), to: c(a.prometheus), ports: [{ port: p.prometheus }], why: 'dashboard queries' });
+  const everyone = [...roles, a.kafka, a.cassandra, a.redis, a.prometheus, a.operator, ...(a.grafana ? [a.grafana] : [])];
+  for (const component of everyone) flows.push({ from: c(component), to: { dns: true }, ports: DNS_PORTS, why: 'name resolution' });
+  return flows;
+}

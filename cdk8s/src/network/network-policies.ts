@@ -1,0 +1,68 @@
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { PART_OF } from '../common/labels.js';
+import { type Flow, type Peer, isComponent, isExternalPods } from './flows.js';
+
+export interface NetworkPoliciesProps {
+  /** Every flow of the architecture (flowsOf). */
+  readonly flows: readonly Flow[];
+}
+
+const NAME_LABEL = 'app.kubernetes.io/name';
+
+/** The L1 peer of a flow's end. */
+function peerOf(p: Peer): kplus.k8s.NetworkPolicyPeer {
+  if (isComponent(p)) return { podSelector: { matchLabels: { [NAME_LABEL]: p.component } } };
+  if (isExternalPods(p)) {
+    return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': p.namespace } }, podSelector: { matchLabels: { ...p.labels } } };
+  }
+  if ('dns' in p) return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } };
+  return { ipBlock: { cidr: '0.0.0.0/0' } };
+}
+
+function portsOf(f: Flow): kplus.k8s.NetworkPolicyPort[] {
+  return f.ports.map((p) => ({ port: kplus.k8s.IntOrString.fromNumber(p.port), protocol: p.protocol ?? 'TCP' }));
+}
+
+/**
+ * Deny by default in the namespace, then allow exactly the flows: one NetworkPolicy per component
+ * of the platform, its ingress rules the flows that reach it and its egress rules the flows it
+ * starts. Each rule carries its reason in the policy's annotations, in rule order.
+ */
+export class NetworkPolicies extends Construct {
+  readonly components: readonly string[];
+
+  constructor(scope: Construct, id: string, props: NetworkPoliciesProps) {
+    super(scope, id);
+    new kplus.k8s.KubeNetworkPolicy(this, 'DefaultDeny', {
+      metadata: { name: 'chat4all-default-deny', labels: { [NAME_LABEL]: 'chat4all-default-deny', 'app.kubernetes.io/part-of': PART_OF } },
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+    });
+    const components = new Set<string>();
+    for (const f of props.flows) {
+      if (isComponent(f.from)) components.add(f.from.component);
+      if (isComponent(f.to)) components.add(f.to.component);
+    }
+    this.components = [...components].sort();
+    for (const component of this.components) {
+      const incoming = props.flows.filter((f) => isComponent(f.to) && f.to.component === component);
+      const outgoing = props.flows.filter((f) => isComponent(f.from) && f.from.component === component);
+      new kplus.k8s.KubeNetworkPolicy(this, component, {
+        metadata: {
+          name: component,
+          labels: { [NAME_LABEL]: component, 'app.kubernetes.io/part-of': PART_OF },
+          annotations: {
+            'chat4all.io/ingress-rules': incoming.map((f) => f.why).join('; '),
+            'chat4all.io/egress-rules': outgoing.map((f) => f.why).join('; '),
+          },
+        },
+        spec: {
+          podSelector: { matchLabels: { [NAME_LABEL]: component } },
+          policyTypes: ['Ingress', 'Egress'],
+          ingress: incoming.map((f) => ({ from: [peerOf(f.from)], ports: portsOf(f) })),
+          egress: outgoing.map((f) => ({ to: [peerOf(f.to)], ports: portsOf(f) })),
+        },
+      });
+    }
+  }
+}
