@@ -14,8 +14,8 @@ operator-build: install ## Bundle chat4all-operator into operator/dist/chat4all-
 	node scripts/build.mjs operator
 
 .PHONY: operator-image
-operator-image: ## Build the chat4all-operator image (operator/Dockerfile) as $OPERATOR_IMAGE
-	$(DOCKER) build -t $(OPERATOR_IMAGE) -f operator/Dockerfile .
+operator-image: operator-build ## Build the chat4all-operator image (operator/Dockerfile) as images/catalog.env names it
+	scripts/cluster/images.sh build operator
 
 .PHONY: run-operator
 run-operator: install ## Run the operator against $KUBECONFIG, watching $WATCH_NAMESPACE (default: default)
