@@ -23,3 +23,11 @@ export function metricsOf(expr: string): string[] {
   }
   return [...names].sort();
 }
+
+/**
+ * The `quantile` of histogram `histogram` (its name without `_bucket`) over 5 minutes, all series summed.
+ * @example histogramQuantile(0.99, 'x_seconds') // 'histogram_quantile(0.99, sum by (le) (rate(x_seconds_bucket[5m])))'
+ */
+export function histogramQuantile(quantile: number, histogram: string): string {
+  return `histogram_quantile(${quantile}, sum by (le) (rate(${histogram}_bucket[5m])))`;
+}
