@@ -63,7 +63,7 @@ test-integration: install services-up ## Contract suites on real servers, cross-
 	set -a; eval "$$(scripts/services.sh env)"; set +a; $(NODE_TEST) --test-concurrency=1 --test-timeout=900000 $(SERVICE_TESTS)
 
 .PHONY: test
-test: typecheck lint check-imports test-unit test-cdk8s test-operator test-integration test-operator-drain test-kube test-operator-kube ## Everything CI runs: type-check, lint, import check, all tests
+test: typecheck lint check-imports test-unit test-cdk8s test-operator test-integration test-operator-drain test-kube test-operator-kube test-cluster ## Everything CI runs: type-check, lint, import check, all tests, the kind cluster
 
 include mk/kubernetes.mk
 include mk/operator.mk

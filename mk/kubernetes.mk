@@ -62,3 +62,7 @@ deploy: install ## Deploy to the kind cluster, namespace $NAMESPACE (PROFILE=kin
 .PHONY: undeploy
 undeploy: ## Remove the platform: its namespace (volumes included) and the Chat4All CRD
 	NAMESPACE=$(NAMESPACE) scripts/cluster/deploy.sh down
+
+.PHONY: test-cluster
+test-cluster: install ## The platform on a real kind cluster: kind-up, images, deploy, traffic and faults through the ingress, the operator, NetworkPolicies, Prometheus, the Helm chart, kind-down
+	scripts/cluster/test.sh

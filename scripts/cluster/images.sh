@@ -73,19 +73,30 @@ base_of() {
   esac
 }
 
-# key_of NAME: a digest of what NAME is built from.
+# inputs_of NAME: the pinned versions NAME is built from (a change rebuilds NAME and what is built on it).
+inputs_of() {
+  case $1 in
+    base) echo "debian=$DEBIAN_SUITE" ;;
+    node-runtime) echo "node=$NODE_VERSION" ;;
+    kafka) cat "$REPO_ROOT/scripts/services/kafka/pom.xml" ;;
+    cassandra) cat "$REPO_ROOT/scripts/services/cassandra/pom.xml" "$REPO_ROOT/scripts/services/cassandra/jvm17-server.options" ;;
+    kube-*) echo "kubernetes=$KUBE_TAG"; cat "$KUBE_BIN/.stamp" 2>/dev/null || true ;;
+    etcd) echo "etcd=$ETCD_VERSION" ;;
+    coredns) echo "coredns=$COREDNS_VERSION" ;;
+    local-path-provisioner) echo "local-path=$LOCAL_PATH_VERSION" ;;
+    traefik) echo "traefik=$TRAEFIK_VERSION" ;;
+    kube-router) echo "kube-router=$KUBE_ROUTER_VERSION ${KUBE_ROUTER_UPGRADES[*]}" ;;
+  esac
+}
+
+# key_of NAME: a digest of what NAME is built from: its recipe, its inputs, its base's key.
 key_of() {
   local name=$1 base
   base=$(base_of "$name")
   {
     echo "recipe=2 name=$name ref=$(ref_of "$name")"
-    cat "$CLUSTER_LIB_DIR/versions.sh" "$REPO_ROOT/scripts/kube/versions.sh"
+    inputs_of "$name"
     if [[ -d $IMAGES/$name ]]; then find "$IMAGES/$name" -type f | sort | xargs cat; fi
-    case $name in
-      kafka) cat "$REPO_ROOT/scripts/services/kafka/pom.xml" ;;
-      cassandra) cat "$REPO_ROOT/scripts/services/cassandra/pom.xml" "$REPO_ROOT/scripts/services/cassandra/jvm17-server.options" ;;
-      kube-* | etcd) cat "$KUBE_BIN/.stamp" 2>/dev/null || true ;;
-    esac
     if [[ -n $base ]]; then key_of "$base"; fi
   } | sha256sum | cut -c1-16
 }
@@ -226,9 +237,18 @@ build_one() {
       cp "$KUBE_BIN/kube-proxy" "$ctx/"
       docker_build kube-proxy "$ctx"
       ;;
-    kube-apiserver | kube-controller-manager | kube-scheduler | etcd)
+    kube-apiserver | kube-controller-manager | kube-scheduler)
       static_rootfs "$CSTATE/build/$name" "$KUBE_BIN/$name"
       import_rootfs "$name" "$CSTATE/build/$name" 'ENV PATH=/usr/local/bin' "ENTRYPOINT [\"/usr/local/bin/$name\"]"
+      ;;
+    etcd)
+      local tag
+      tag=$(kube_image_tag etcd)
+      [[ $tag == "${ETCD_VERSION#v}-0" ]] || die "kubeadm $KUBE_TAG runs etcd $tag, scripts/cluster/versions.sh pins ETCD_VERSION=$ETCD_VERSION: make them agree"
+      "$CLUSTER_LIB_DIR/tools.sh" install etcd
+      static_rootfs "$CSTATE/build/etcd" "$("$CLUSTER_LIB_DIR/tools.sh" path etcd)"
+      mv "$CSTATE/build/etcd/usr/local/bin/etcd"-* "$CSTATE/build/etcd/usr/local/bin/etcd"
+      import_rootfs etcd "$CSTATE/build/etcd" 'ENV PATH=/usr/local/bin' 'ENTRYPOINT ["/usr/local/bin/etcd"]'
       ;;
     coredns | local-path-provisioner | traefik)
       "$CLUSTER_LIB_DIR/tools.sh" install "$name"

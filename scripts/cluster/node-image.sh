@@ -33,8 +33,8 @@ COMPONENTS=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy etc
 
 node_key() {
   {
-    echo "recipe=1"
-    cat "$CLUSTER_LIB_DIR/versions.sh" "$REPO_ROOT/scripts/kube/versions.sh" "${BASH_SOURCE[0]}"
+    echo "recipe=1 kind=$KIND_VERSION crictl=$CRICTL_VERSION"
+    cat "$KUBE_BIN/.stamp" "${BASH_SOURCE[0]}"
     find "$REPO_ROOT/images/kind-node" -type f | sort | xargs cat
     local c
     for c in base "${COMPONENTS[@]}"; do "$IMAGES_SH" key "$c"; done

@@ -6,26 +6,28 @@
 #   scripts/cluster/tools.sh path NAME           the path of a built program (exit 1 when missing)
 #   scripts/cluster/tools.sh list                name, version and state of each
 #
-# Programs: kind, crictl, coredns, local-path-provisioner, kube-router, traefik, kube-score.
+# Programs: kind, crictl, etcd, coredns, local-path-provisioner, kube-router, traefik, kube-score.
 # Kubernetes itself (kubelet, kubeadm, kube-apiserver, ..., etcd, kubectl, helm) is scripts/kube.sh's.
 # A program is cached under its name and version; the Go module cache stays (so a rebuild needs no
 # downloads), the build cache is removed after each build unless CHAT4ALL_KEEP_GOCACHE=1.
 #
-# Most are `go install module/cmd@version`. Two are built through a wrapper module, a go.mod of
+# Most are `go install module/cmd@version`. Three are built through a wrapper module, a go.mod of
 # ours that requires the program's module: traefik (its go.mod replaces modules, which
-# `go install pkg@version` refuses; the wrapper repeats those replaces) and kube-router (the
-# wrapper raises golang.org/x/* to current releases).
+# `go install pkg@version` refuses; the wrapper repeats those replaces), etcd (its go.mod points
+# its sibling modules at the repository's directories; the wrapper takes them from the proxy at
+# the same version) and kube-router (the wrapper raises golang.org/x/* to current releases).
 set -euo pipefail
 # shellcheck source=scripts/cluster/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TOOLS_BIN=$CCACHE/bin
-ALL_TOOLS=(kind crictl coredns local-path-provisioner kube-router traefik kube-score)
+ALL_TOOLS=(kind crictl etcd coredns local-path-provisioner kube-router traefik kube-score)
 
 version_of() {
   case $1 in
     kind) echo "$KIND_VERSION" ;;
     crictl) echo "$CRICTL_VERSION" ;;
+    etcd) echo "$ETCD_VERSION" ;;
     coredns) echo "$COREDNS_VERSION" ;;
     local-path-provisioner) echo "$LOCAL_PATH_VERSION" ;;
     kube-router) echo "$KUBE_ROUTER_VERSION" ;;
@@ -39,9 +41,11 @@ version_of() {
 RECIPE=1
 target_of() { printf '%s/%s-%s-r%s' "$TOOLS_BIN" "$1" "$(version_of "$1")" "$RECIPE"; }
 
+# go_env NAME: the Go environment of one build; its build cache is its own (builds of other
+# programs may run at the same time, and each removes its cache when done).
 go_env() {
   GO=$(find_go)
-  export GOMODCACHE=$CCACHE/gomod GOCACHE=$CCACHE/gocache GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0
+  export GOMODCACHE=$CCACHE/gomod GOCACHE=$CCACHE/gocache-$1 GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0
   export GOFLAGS=-mod=mod
   mkdir -p "$GOMODCACHE" "$GOCACHE" "$TOOLS_BIN"
 }
@@ -97,7 +101,7 @@ build_one() {
   local name=$1 v
   v=$(version_of "$name")
   if [[ -x $(target_of "$name") ]]; then return 0; fi
-  go_env
+  go_env "$name"
   local t0
   t0=$(now)
   log "building $name $v (log: $CCACHE/build-$name.log)"
@@ -113,6 +117,10 @@ build_one() {
       wrapper_build kube-router github.com/cloudnativelabs/kube-router/v2 "$v" \
         github.com/cloudnativelabs/kube-router/v2/cmd/kube-router "-X $vpkg.Version=$v -X $vpkg.BuildDate=1970-01-01" "" \
         "${KUBE_ROUTER_UPGRADES[@]}"
+      ;;
+    etcd)
+      wrapper_build etcd go.etcd.io/etcd/server/v3 "$v" go.etcd.io/etcd/server/v3 \
+        "-X go.etcd.io/etcd/api/v3/version.GitSHA=$v" ""
       ;;
     traefik)
       wrapper_build traefik github.com/traefik/traefik/v3 "$v" github.com/traefik/traefik/v3/cmd/traefik \

@@ -11,6 +11,9 @@ DEBIAN_SUITE=bookworm
 KIND_VERSION=v0.32.0
 # crictl in the node image (kind's node images carry it).
 CRICTL_VERSION=v1.34.0
+# The control plane's etcd: the version whose image kubeadm v1.34 asks for (`kubeadm config images
+# list` gives 3.6.5-0); scripts/cluster/images.sh checks that the two agree.
+ETCD_VERSION=v3.6.5
 # Cluster DNS: the tag kubeadm v1.34 asks for (`kubeadm config images list`).
 COREDNS_VERSION=v1.12.1
 # kind's default StorageClass "standard" (local-path-provisioner), as its default-storage manifest names it.

@@ -322,3 +322,13 @@ export function canConnect(pod: { namespace?: string; name: string; container?: 
   const r = kubectl(['-n', ns, 'exec', pod.name, ...container, '--', ...cmd], { allowFail: true, timeoutMs: timeoutMs + 20_000 });
   return r.status === 0;
 }
+
+/** `kubectl port-forward` to a Service of the namespace, on a free local port, until `close()`. */
+export async function portForward(service: string, port: number): Promise<{ url: string; close: () => void }> {
+  const p = spawn('kubectl', ['-n', NAMESPACE, 'port-forward', `svc/${service}`, `:${port}`], { env: CLUSTER_ENV });
+  let out = '';
+  p.stdout.on('data', (d) => (out += d));
+  p.stderr.on('data', (d) => (out += d));
+  const local = await waitFor(() => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1], `port-forward to ${service}:${port} (${out})`, 30_000, 100);
+  return { url: `http://127.0.0.1:${local}`, close: () => p.kill() };
+}
