@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 export CHAT4ALL_CACHE ?= $(HOME)/.cache/chat4all
 NODE_TEST := node --import tsx --test --test-concurrency=2 --test-timeout=120000
-UNIT_TESTS = $(shell find services cli -name '*.test.ts' -not -name '*.integration.test.ts' -not -path '*/node_modules/*' 2>/dev/null | sort)
+UNIT_TESTS = $(shell find services cli test -name '*.test.ts' -not -name '*.integration.test.ts' -not -name '*.tour.test.ts' -not -path '*/node_modules/*' 2>/dev/null | sort)
 SERVICE_TESTS = $(shell find services cli -name '*.integration.test.ts' -not -path '*/node_modules/*' | sort)
 
 .PHONY: help
