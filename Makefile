@@ -9,7 +9,9 @@ SERVICE_TESTS = $(shell find services cli -name '*.integration.test.ts' -not -pa
 
 .PHONY: help
 help: ## Show this list
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@if [ -t 1 ]; then color='\033[36m' plain='\033[0m'; fi; awk -v color="$$color" -v plain="$$plain" \
+	  'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {n++; name[n] = $$1; text[n] = $$2; if (length($$1) > width) width = length($$1)} \
+	   END {for (i = 1; i <= n; i++) printf "  %s%s%s  %s\n", color, sprintf("%-" width "s", name[i]), plain, text[i]}' $(MAKEFILE_LIST)
 
 node_modules/.installed: package.json package-lock.json $(wildcard */package.json services/*/package.json)
 	npm ci --no-audit --no-fund --cache "$(CHAT4ALL_CACHE)/npm" --prefer-offline
