@@ -28,6 +28,10 @@ run: install ## Run the whole platform in one process on in-memory adapters (the
 build: install ## Bundle chat4all-server into dist/chat4all-server.mjs
 	node scripts/build.mjs
 
+.PHONY: cli-package
+cli-package: install ## Bundle the chat4all CLI and pack it: cli/dist/chat4all-cli-<version>.tgz, for npm install -g
+	cd cli && npm pack --pack-destination dist
+
 .PHONY: typecheck
 typecheck: install ## Type-check every workspace (strict TypeScript)
 	npx tsc -p tsconfig.json

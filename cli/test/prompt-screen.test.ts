@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { input } from '@inquirer/prompts';
+import input from '@inquirer/input';
 import { menuPrompt } from '../src/menu/menu-prompt.js';
 import { PromptScreen } from '../src/menu/prompt-screen.js';
 import { Painter } from '../src/output.js';

@@ -65,7 +65,7 @@ export async function readPassword(ctx: CliContext, fromStdin: boolean, confirm:
   if (!ctx.io.stdin.isTTY) throw usageError('no terminal to ask for the password on: pipe it in with --password-stdin');
   // Nobody should type a password for a server that is not there.
   await ctx.api.ping();
-  const { password: passwordPrompt } = await import('@inquirer/prompts');
+  const { default: passwordPrompt } = await import('@inquirer/password');
   const ask = (message: string) => passwordPrompt({ message, toggleMask: false, validate: (v) => (v.length > 0 ? true : 'the password cannot be empty') }, { input: ctx.io.stdin, output: ctx.io.stderr });
   try {
     const first = await ask('Password:');

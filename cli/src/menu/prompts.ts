@@ -1,4 +1,5 @@
-import { input, password } from '@inquirer/prompts';
+import input from '@inquirer/input';
+import password from '@inquirer/password';
 import { CliError } from '../errors.js';
 import type { Painter } from '../output.js';
 import { menuPrompt, type MenuPromptConfig } from './menu-prompt.js';
