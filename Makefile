@@ -5,6 +5,7 @@ SHELL := /bin/bash
 export CHAT4ALL_CACHE ?= $(HOME)/.cache/chat4all
 NODE_TEST := node --import tsx --test --test-concurrency=2 --test-timeout=120000
 UNIT_TESTS = $(shell find services cli test -name '*.test.ts' -not -name '*.integration.test.ts' -not -name '*.tour.test.ts' -not -path '*/node_modules/*' 2>/dev/null | sort)
+DOC_TESTS = $(wildcard test/*.tour.test.ts)
 SERVICE_TESTS = $(shell find services cli -name '*.integration.test.ts' -not -path '*/node_modules/*' | sort)
 
 .PHONY: help
@@ -45,8 +46,19 @@ check-imports: install ## Check package boundaries: no import cycles, no undecla
 	npx depcruise --config .dependency-cruiser.cjs services cli cdk8s operator
 
 .PHONY: test-unit
-test-unit: install ## Unit, contract (in-memory adapters) and in-process end-to-end tests
+test-unit: install terminal-tools ## Unit, contract (in-memory adapters) and in-process end-to-end tests
 	$(NODE_TEST) $(UNIT_TESTS)
+
+.PHONY: test-docs
+test-docs: install terminal-tools ## The tours of README.md and docs/cli.md, each line pasted into a terminal (tmux) as written
+	$(NODE_TEST) --test-timeout=900000 $(DOC_TESTS)
+
+# The terminal tests drive tmux; the tours run it in a network namespace of their own (unshare, ip).
+.PHONY: terminal-tools
+terminal-tools:
+	@command -v tmux >/dev/null && command -v unshare >/dev/null && command -v ip >/dev/null || \
+	  { echo "installing tmux, util-linux and iproute2 for the terminal tests"; \
+	    $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq && $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq tmux util-linux iproute2; }
 
 .PHONY: dev
 dev: install ## The platform as production runs it: real Kafka, Cassandra, Redis+Sentinel; api, worker, two gateways
@@ -69,7 +81,7 @@ test-integration: install services-up ## Contract suites on real servers, cross-
 	set -a; eval "$$(scripts/services.sh env)"; set +a; $(NODE_TEST) --test-concurrency=1 --test-timeout=900000 $(SERVICE_TESTS)
 
 .PHONY: test
-test: typecheck lint check-imports test-unit test-cdk8s test-operator test-integration test-operator-drain test-kube test-operator-kube ## Everything CI runs: type-check, lint, import check, all tests
+test: typecheck lint check-imports test-unit test-docs test-cdk8s test-operator test-integration test-operator-drain test-kube test-operator-kube ## Everything CI runs: type-check, lint, import check, all tests
 
 include mk/kubernetes.mk
 include mk/operator.mk
