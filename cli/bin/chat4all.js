@@ -1,8 +1,14 @@
 #!/usr/bin/env node
-// The `chat4all` command: registers tsx so the TypeScript sources run as they are, then starts the CLI.
-import { register } from 'tsx/esm/api';
+// The `chat4all` command. Installed from the package (npm install -g), it runs the bundle
+// dist/chat4all.mjs, which needs nothing but Node. In a checkout of the repository (src/ is there),
+// it runs the TypeScript sources through tsx, so `npx chat4all` always runs the code as it is.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/main.ts');
-// main() settles only when the command is over; exit then even if a socket or timer lingers.
-process.exit(await main(process.argv.slice(2)));
+const sources = new URL('../src/bin.ts', import.meta.url);
+if (existsSync(sources)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(sources.href);
+} else {
+  await import('../dist/chat4all.mjs');
+}

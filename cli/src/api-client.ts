@@ -6,6 +6,8 @@ export interface ApiClientOptions {
   baseUrl: string;
   /** The access token, for every call but register and login. */
   token?: string;
+  /** Whose token it is, for messages about the session. */
+  username?: string;
   /** Per-request timeout. @default 15000 */
   timeoutMs?: number;
   /** Attempts for idempotent requests that meet 503, 429 or a reset connection. @default 3 */
@@ -31,6 +33,7 @@ const TRANSIENT_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'
 export class ApiClient {
   readonly baseUrl: string;
   private readonly token: string | undefined;
+  private readonly username: string | undefined;
   private readonly timeoutMs: number;
   private readonly attempts: number;
   private readonly fetchImpl: typeof fetch;
@@ -39,15 +42,59 @@ export class ApiClient {
   constructor(options: ApiClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.token = options.token;
+    this.username = options.username;
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.attempts = Math.max(1, options.attempts ?? 3);
     this.fetchImpl = options.fetch ?? fetch;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** The same client with another token. */
-  withToken(token: string | undefined): ApiClient {
-    return new ApiClient({ baseUrl: this.baseUrl, token, timeoutMs: this.timeoutMs, attempts: this.attempts, fetch: this.fetchImpl, sleep: this.sleep });
+  /** The same client acting with another token (`username`'s, when known). */
+  withToken(token: string | undefined, username?: string): ApiClient {
+    return new ApiClient({
+      baseUrl: this.baseUrl,
+      token,
+      ...(username ? { username } : {}),
+      timeoutMs: this.timeoutMs,
+      attempts: this.attempts,
+      fetch: this.fetchImpl,
+      sleep: this.sleep,
+    });
+  }
+
+  /** Resolves when the API answers at all (GET /healthz); fails with `unreachable` otherwise. */
+  async ping(): Promise<void> {
+    await this.request('GET', '/healthz', { auth: false });
+  }
+
+  /**
+   * Why the server refused this session (a 401 that is not an expiry, on the API or the gateway):
+   * `account_gone` when the server keeps its accounts in memory (it restarted since the login, so
+   * the account went with it), else `session_invalid`.
+   */
+  async sessionRefused(cause?: unknown): Promise<CliError> {
+    const as = this.username ? ` as ${this.username}` : '';
+    const username = this.username ? { username: this.username } : {};
+    if (await this.keepsAccountsInMemory()) {
+      return new CliError(
+        'account_gone',
+        `the server at ${this.baseUrl} keeps accounts in memory and has restarted since you logged in${as}, so that account is gone`,
+        { httpStatus: 401, cause, next: { do: 'register_again', ...username } },
+      );
+    }
+    return new CliError('session_invalid', `the server no longer accepts your session${as}`, { httpStatus: 401, cause, next: { do: 'log_in_again', ...username } });
+  }
+
+  /** True when /readyz lists in-memory stores and no Cassandra: accounts do not outlive the process. */
+  async keepsAccountsInMemory(): Promise<boolean> {
+    try {
+      const response = await this.fetchImpl(`${this.baseUrl}/readyz`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
+      const body = (await response.json()) as { backends?: Record<string, unknown> };
+      const names = Object.keys(body.backends ?? {});
+      return names.includes('memory') && !names.includes('cassandra');
+    } catch {
+      return false;
+    }
   }
 
   register(username: string, password: string, displayName?: string): Promise<User> {
@@ -133,7 +180,7 @@ export class ApiClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.auth !== false) {
-      if (!this.token) throw new CliError('not_logged_in', 'not logged in: run `chat4all login <username>` first');
+      if (!this.token) throw new CliError('not_logged_in', 'not logged in', { next: { do: 'log_in' } });
       headers.authorization = `Bearer ${this.token}`;
     }
     let response: Response;
@@ -155,7 +202,12 @@ export class ApiClient {
         throw new CliError('bad_response', `the API answered ${method} ${path} with something that is not JSON`, { cause: err });
       }
     }
-    throw httpError(response, text, options.auth !== false);
+    const error = httpError(response, text, options.auth !== false, this.username);
+    if (error.code === 'session_invalid') throw await this.sessionRefused(error);
+    if (error.code === 'invalid_credentials' && (await this.keepsAccountsInMemory())) {
+      throw new CliError(error.code, `${error.message} (this server keeps accounts in memory: an account made before it last started no longer exists)`, { httpStatus: 401 });
+    }
+    throw error;
   }
 
   private networkError(err: unknown): CliError {
@@ -173,7 +225,7 @@ export class ApiClient {
   }
 }
 
-function httpError(response: Response, text: string, authenticated: boolean): CliError {
+function httpError(response: Response, text: string, authenticated: boolean, username: string | undefined): CliError {
   let code = `http_${response.status}`;
   let message = `the API answered HTTP ${response.status}`;
   try {
@@ -188,8 +240,10 @@ function httpError(response: Response, text: string, authenticated: boolean): Cl
   const retryAfter = Number(response.headers.get('retry-after'));
   const options = { httpStatus: response.status, ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}) };
   if (response.status === 401 && authenticated) {
-    const expired = code === 'token_expired';
-    return new CliError(expired ? 'session_expired' : 'session_invalid', `${expired ? 'your session has expired' : 'the server no longer accepts your session'}: log in again with \`chat4all login <username>\``, options);
+    const as = username ? ` as ${username}` : '';
+    const next = { do: 'log_in_again' as const, ...(username ? { username } : {}) };
+    if (code === 'token_expired') return new CliError('session_expired', `your session${as} has expired`, { ...options, next });
+    return new CliError('session_invalid', `the server no longer accepts your session${as}`, { ...options, next });
   }
   if (response.status === 429) message += options.retryAfterSeconds ? `; try again in ${options.retryAfterSeconds}s` : '; try again later';
   return new CliError(code, message, options);

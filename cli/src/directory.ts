@@ -15,7 +15,7 @@ export interface Me {
 export class Directory {
   private readonly conversations = new Map<string, Conversation>();
   private readonly usernames = new Map<string, string>();
-  private readonly excerpts = new Map<string, string>();
+  private readonly excerpts = new Map<string, { excerpt: string; senderId: string | undefined }>();
   private readonly missed = new Set<string>();
   private lastRefresh = -Infinity;
 
@@ -40,9 +40,9 @@ export class Directory {
     for (const m of conversation.members) this.usernames.set(m.user_id, m.username);
   }
 
-  /** Remembers the start of a message, to name it in receipts. */
-  rememberMessage(messageId: string, content: string): void {
-    this.excerpts.set(messageId, excerpt(content));
+  /** Remembers the start of a message and who sent it, to name it in receipts. */
+  rememberMessage(messageId: string, content: string, senderId?: string): void {
+    this.excerpts.set(messageId, { excerpt: excerpt(content), senderId });
     if (this.excerpts.size > 1_000) {
       const oldest = this.excerpts.keys().next().value;
       if (oldest !== undefined) this.excerpts.delete(oldest);
@@ -79,7 +79,9 @@ export class Directory {
     else if (!conversation && conversationId) names.group = conversationId;
     if (frame.type === 'message_status') {
       const about = this.excerpts.get(frame.message_id);
-      if (about) names.about = about;
+      if (about) names.about = about.excerpt;
+      const author = about?.senderId;
+      if (author !== undefined) names.author = author === this.me.user_id ? 'you' : (this.usernames.get(author) ?? author);
     }
     return names;
   }

@@ -6,8 +6,24 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
+/**
+ * What the user should do about an error, said by the face they are using (see advice.ts): the
+ * subcommands name a command, the menu names a choice.
+ */
+export type NextStep =
+  /** Not logged in at all. */
+  | { do: 'log_in' }
+  /** The session expired or was refused; `username` when known. */
+  | { do: 'log_in_again'; username?: string }
+  /** The session belongs to another API. */
+  | { do: 'log_in_there'; username: string }
+  /** The account is gone (the server kept it in memory and restarted). */
+  | { do: 'register_again'; username?: string };
+
 export interface CliErrorOptions {
   cause?: unknown;
+  /** What to do about it; the edge that prints the error turns it into words. */
+  next?: NextStep;
   /** @default EXIT_FAILURE */
   exitStatus?: number;
   /** The HTTP status the server answered with, when the error came from the API. */
@@ -22,10 +38,12 @@ export class CliError extends Error {
   readonly exitStatus: number;
   readonly httpStatus: number | undefined;
   readonly retryAfterSeconds: number | undefined;
+  readonly next: NextStep | undefined;
 
   constructor(code: string, message: string, options: CliErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.next = options.next;
     this.exitStatus = options.exitStatus ?? EXIT_FAILURE;
     this.httpStatus = options.httpStatus;
     this.retryAfterSeconds = options.retryAfterSeconds;

@@ -1,6 +1,8 @@
+import { shellAdvice, type Advice } from './advice.js';
 import type { ApiClient } from './api-client.js';
 import type { BackoffOptions } from './backoff.js';
 import { readMissedMessages } from './catch-up.js';
+import { ConnectionStatus } from './connection-status.js';
 import type { Directory } from './directory.js';
 import { NotificationClient, type ConnectionEvent } from './notifications.js';
 import { formatNotification, formatTime, type Output } from './output.js';
@@ -21,6 +23,10 @@ export interface LiveFeedOptions {
   /** Called once when the feed stops for good; `reason` tells why (the feed prints nothing about it). */
   onStopped?: (reason: 'closed' | 'auth' | 'token_expired', message: string) => void;
   backoff?: BackoffOptions;
+  /** Where to point people for what the feed could not show. @default shellAdvice */
+  advice?: Pick<Advice, 'history'>;
+  /** @default Date.now */
+  now?: () => number;
 }
 
 /**
@@ -34,12 +40,17 @@ export interface LiveFeedOptions {
 export class LiveFeed {
   private readonly client: NotificationClient;
   private queue: Promise<void> = Promise.resolve();
-  private offlineSince: number | undefined;
-  private connectedOnce = false;
+  private readonly status: ConnectionStatus;
+  private readonly now: () => number;
+  private readonly advice: Pick<Advice, 'history'>;
   private readonly ownPending = new Map<string, number>();
+  private readonly ownReads = new Set<string>();
   private readonly typingShown = new Map<string, number>();
 
   constructor(private readonly options: LiveFeedOptions) {
+    this.now = options.now ?? Date.now;
+    this.advice = options.advice ?? shellAdvice;
+    this.status = new ConnectionStatus(options.directory.me.username, options.websocketUrl, this.now);
     this.client = new NotificationClient({
       url: options.websocketUrl,
       token: options.token,
@@ -66,14 +77,20 @@ export class LiveFeed {
    * all my devices, this one too) is not shown. Call before sending: the echo can beat the answer.
    */
   expectOwn(conversationId: string, content: string): void {
-    const now = Date.now();
+    const now = this.now();
     for (const [key, at] of this.ownPending) if (now - at > 60_000) this.ownPending.delete(key);
     this.ownPending.set(`${conversationId}\n${content}`, now);
   }
 
   /** Remembers a message I sent, so its receipts can name it. */
   rememberMessage(messageId: string, content: string): void {
-    this.options.directory.rememberMessage(messageId, content);
+    this.options.directory.rememberMessage(messageId, content, this.options.directory.me.user_id);
+  }
+
+  /** Announces that this program is marking `messageId` read: the READ echo on my devices is not shown here. */
+  expectOwnRead(messageId: string): void {
+    if (this.ownReads.size > 1_000) this.ownReads.clear();
+    this.ownReads.add(messageId);
   }
 
   /** Tells the others in `conversationId` that I am typing (dropped when offline). */
@@ -88,32 +105,23 @@ export class LiveFeed {
 
   private async handle(event: ConnectionEvent): Promise<void> {
     const { output } = this.options;
+    const status = this.status.line(event);
+    if (status?.tone === 'warn') output.warn(status.text);
+    else if (status) output.info(status.tone === 'ok' ? output.paintErr.paint('green', status.text) : status.text);
     switch (event.type) {
-      case 'connected':
-        this.connectedOnce = true;
-        if (!event.reconnected) output.info(`connected: notifications for ${this.options.directory.me.username} will appear here`);
-        else output.info(output.paintErr.paint('green', `back online${this.offlineFor()}`));
-        this.offlineSince = undefined;
-        return;
       case 'notification':
         await this.show(event.frame);
         return;
       case 'gap':
         await this.catchUp(event.sinceTime ?? eventIdTime(event.since), event.since, event.reason === 'not_recovered');
         return;
-      case 'reconnecting': {
-        const already = this.offlineSince !== undefined;
-        this.offlineSince ??= Date.now();
-        const seconds = (event.retryInMs / 1000).toFixed(1);
-        const what = !this.connectedOnce ? 'cannot connect' : already ? 'still offline' : 'connection lost';
-        output.warn(`${what} (${event.reason}); reconnecting in ${seconds}s…`);
-        return;
-      }
       case 'server_error':
         output.warn(`the gateway reported ${event.code}: ${event.message}`);
         return;
       case 'stopped':
         this.options.onStopped?.(event.reason, event.message);
+        return;
+      default:
         return;
     }
   }
@@ -121,9 +129,10 @@ export class LiveFeed {
   private async show(frame: NotificationFrame): Promise<void> {
     const { output, directory } = this.options;
     if (frame.type === 'new_message') {
-      directory.rememberMessage(frame.message_id, frame.content);
+      directory.rememberMessage(frame.message_id, frame.content, frame.sender_id);
       if (frame.sender_id === directory.me.user_id && this.ownPending.delete(`${frame.conversation_id}\n${frame.content}`)) return;
     }
+    if (frame.type === 'message_status' && frame.user_id === directory.me.user_id && this.ownReads.delete(frame.message_id)) return;
     if (output.json) {
       output.data(frame);
       return;
@@ -131,7 +140,7 @@ export class LiveFeed {
     if (frame.type === 'typing') {
       // One "is typing" line per person and conversation every few seconds, however often it comes.
       const key = `${frame.user_id}:${frame.conversation_id}`;
-      const now = Date.now();
+      const now = this.now();
       if (now - (this.typingShown.get(key) ?? -Infinity) < TYPING_LINE_EVERY_MS) return;
       this.typingShown.set(key, now);
       if (this.typingShown.size > 1_000) this.typingShown.clear();
@@ -143,7 +152,7 @@ export class LiveFeed {
   private async catchUp(sinceTime: string | undefined, since: string | undefined, loud: boolean): Promise<void> {
     const { output } = this.options;
     if (!sinceTime) {
-      output.warn(`the gateway could not replay the events after ${since ?? 'the given event id'}: read them with \`chat4all history <conversation>\``);
+      output.warn(`the gateway could not replay the events after ${since ?? 'the given event id'}: ${this.advice.history()}`);
       return;
     }
     if (loud) output.warn(`the gateway could not replay everything missed; reading messages since ${formatTime(sinceTime)} over HTTP…`);
@@ -165,17 +174,11 @@ export class LiveFeed {
         shown++;
       }
       if (loud || shown > 0 || truncated) {
-        output.info(`caught up over HTTP: ${shown} message${shown === 1 ? '' : 's'} missed while offline${truncated ? ' (older ones skipped: see `chat4all history`)' : ''}`);
+        output.info(`caught up over HTTP: ${shown} message${shown === 1 ? '' : 's'} missed while offline${truncated ? ` (older ones skipped: ${this.advice.history()})` : ''}`);
       }
     } catch (err) {
-      output.warn(`some messages may have been missed while offline and could not be read (${(err as Error).message}): see \`chat4all history <conversation>\``);
+      output.warn(`some messages may have been missed while offline and could not be read (${(err as Error).message}): ${this.advice.history()}`);
     }
-  }
-
-  private offlineFor(): string {
-    if (this.offlineSince === undefined) return '';
-    const seconds = Math.round((Date.now() - this.offlineSince) / 1000);
-    return seconds >= 1 ? ` after ${seconds}s offline` : '';
   }
 }
 

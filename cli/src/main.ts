@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { explain, shellAdvice } from './advice.js';
 import { ApiClient } from './api-client.js';
 import { buildProgram } from './commands/program.js';
 import type { CliContext, CliIo } from './commands/context.js';
@@ -12,21 +13,23 @@ import { SessionStore } from './session.js';
  * status: 0 success, 1 failure, 2 usage. Errors are reported on stderr, one line each.
  */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
-  let json = argv.includes('--json');
+  const options = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  let json = options.includes('--json');
   const run = async (body: (ctx: CliContext) => Promise<void>) => {
     const flags = program.opts<GlobalFlags>();
     json = flags.json === true;
     await body(makeContext(flags, io));
   };
-  const program = buildProgram(io, run, packageVersion());
+  const program = buildProgram(io, run, packageVersion(), json);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT_OK;
   } catch (err) {
     if (isCommanderError(err)) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     const error = toCliError(err);
-    if (json) io.stderr.write(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
-    else io.stderr.write(`error: ${error.message}\n`);
+    const message = explain(error, shellAdvice);
+    if (json) io.stderr.write(`${JSON.stringify({ error: { code: error.code, message } })}\n`);
+    else io.stderr.write(`error: ${message}\n`);
     if (error.code === 'internal' && io.env.CHAT4ALL_DEBUG) io.stderr.write(`${(err as Error).stack ?? ''}\n`);
     return error.exitStatus;
   }
@@ -41,6 +44,7 @@ function makeContext(flags: GlobalFlags, io: CliIo): CliContext {
     output: new Output(config.json, line(io.stdout), line(io.stderr), config.color),
     sessions: new SessionStore(config.configDir),
     api: new ApiClient({ baseUrl: config.apiUrl }),
+    advice: shellAdvice,
     now: Date.now,
   };
 }

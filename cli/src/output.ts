@@ -1,3 +1,4 @@
+import type { Advice } from './advice.js';
 import type { Conversation, Member, Message, NotificationFrame } from './wire.js';
 
 const CODES = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], blue: [34, 39], magenta: [35, 39], cyan: [36, 39] } as const;
@@ -73,10 +74,12 @@ export interface FrameNames {
   user: string;
   /** The conversation, for a group; undefined for a direct conversation. */
   group?: string;
-  /** True when `user` is the current user (a message from one of my other devices). */
+  /** True when `user` is the current user: a message from one of my other devices, or a receipt of mine. */
   isMe?: boolean;
   /** The first words of the message a receipt is about, when known. */
   about?: string;
+  /** Who sent the message a receipt is about, when known (`you` for the current user). */
+  author?: string;
 }
 
 /** `12:34` for today, `2025-01-05 12:34` otherwise, in local time. */
@@ -98,18 +101,30 @@ export function formatNotification(frame: NotificationFrame, names: FrameNames, 
       const missed = frame.catch_up ? ` ${p.paint('yellow', '(missed while offline)')}` : '';
       return `${p.paint('dim', `[${formatTime(frame.created_at, now)}]`)} ${who}${where}: ${frame.content}${missed}`;
     }
-    case 'message_status': {
-      const step = frame.status === 'READ' ? 'read by' : frame.status === 'DELIVERED' ? 'delivered to' : frame.status.toLowerCase();
-      const mark = frame.status === 'READ' ? p.paint('blue', '✓✓') : p.paint('green', '✓');
-      const about = names.about ? ` "${names.about}"` : '';
-      const to = frame.status === 'READ' || frame.status === 'DELIVERED' ? ` ${names.user}` : '';
-      return `${p.paint('dim', `[${formatTime(frame.at, now)}]`)} ${mark} your message${about} was ${step}${to} ${p.paint('dim', `(${frame.message_id})`)}`;
-    }
+    case 'message_status':
+      return `${p.paint('dim', `[${formatTime(frame.at, now)}]`)} ${receiptText(frame, names, p)} ${p.paint('dim', `(${frame.message_id})`)}`;
     case 'typing':
       return p.paint('dim', `${names.user} is typing${where ? ` in ${names.group}` : ''}…`);
     case 'presence':
       return p.paint('dim', `${names.user} is now ${frame.status}`);
   }
+}
+
+/**
+ * A receipt as the owner of the device sees it. Receipts reach the sender's devices (someone got or
+ * read my message) and, for READ, the reader's own devices (I read someone's message elsewhere).
+ */
+function receiptText(frame: Extract<NotificationFrame, { type: 'message_status' }>, names: FrameNames, p: Painter): string {
+  const read = frame.status === 'READ';
+  const mark = read ? p.paint('blue', '✓✓') : p.paint('green', '✓');
+  const about = names.about ? ` "${names.about}"` : '';
+  if (names.isMe) {
+    const whose = names.author && names.author !== 'you' ? `${names.author}'s message` : 'a message';
+    return `${mark} you ${read ? 'read' : 'received'} ${whose}${about}`;
+  }
+  const step = read ? 'read by' : frame.status === 'DELIVERED' ? 'delivered to' : frame.status.toLowerCase();
+  const to = read || frame.status === 'DELIVERED' ? ` ${names.user}` : '';
+  return `${mark} your message${about} was ${step}${to}`;
 }
 
 /** A conversation's name as people see it: the group's name, or the other member of a direct one. */
@@ -125,8 +140,8 @@ export function memberName(member: Member, p: Painter): string {
 }
 
 /** The lines of `chat4all conversations`. */
-export function formatConversations(conversations: Conversation[], myUserId: string | undefined, p: Painter, now?: Date): string[] {
-  if (conversations.length === 0) return ['no conversations yet: open one with `chat4all open <username>`'];
+export function formatConversations(conversations: Conversation[], myUserId: string | undefined, p: Painter, advice: Pick<Advice, 'openConversation'>, now?: Date): string[] {
+  if (conversations.length === 0) return [`no conversations yet: ${advice.openConversation()}`];
   return conversations.map((c) => {
     const label = p.paint('bold', conversationLabel(c, myUserId));
     const kind = c.type === 'group' ? `group of ${c.members.length}: ${c.members.map((m) => memberName(m, p)).join(', ')}` : 'direct';

@@ -94,15 +94,12 @@ export function isExpired(token: string, now: number = Date.now(), skewSeconds =
   return exp !== undefined && exp * 1000 <= now + skewSeconds * 1000;
 }
 
-/** The session to act as, or a CliError telling the user to log in (none, another server, or expired). */
+/** The session to act as, or a CliError whose next step is to log in (none, another server, or expired). */
 export async function requireSession(store: SessionStore, apiUrl: string, now: number = Date.now()): Promise<Session> {
   const session = await store.load();
-  if (!session) throw new CliError('not_logged_in', 'not logged in: run `chat4all login <username>` first');
-  if (session.api_url !== apiUrl) {
-    throw new CliError('not_logged_in', `you are logged in to ${session.api_url}, not ${apiUrl}: run \`chat4all login ${session.username}\` to log in there`);
-  }
-  if (isExpired(session.access_token, now)) {
-    throw new CliError('session_expired', `your session as ${session.username} has expired: log in again with \`chat4all login ${session.username}\``);
-  }
+  if (!session) throw new CliError('not_logged_in', 'not logged in', { next: { do: 'log_in' } });
+  const { username } = session;
+  if (session.api_url !== apiUrl) throw new CliError('not_logged_in', `you are logged in to ${session.api_url}, not ${apiUrl}`, { next: { do: 'log_in_there', username } });
+  if (isExpired(session.access_token, now)) throw new CliError('session_expired', `your session as ${username} has expired`, { next: { do: 'log_in_again', username } });
   return session;
 }

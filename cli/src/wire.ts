@@ -1,5 +1,5 @@
 /**
- * The parts of the Chat4All wire contract (v1, docs in shared DESIGN.md) the CLI reads and writes.
+ * The parts of the Chat4All wire contract (v1, docs/design.md) the CLI reads and writes.
  * Declared here, not imported from the server, so the client depends on the contract only.
  */
 

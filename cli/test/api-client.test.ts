@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { explain, menuAdvice, shellAdvice } from '../src/advice.js';
 import { ApiClient } from '../src/api-client.js';
 import { isCliError } from '../src/errors.js';
 
@@ -57,9 +58,30 @@ describe('ApiClient', () => {
 
   it('says to log in again on 401 for an authenticated call, but passes the login error through', async () => {
     const expired = fakeFetch([json(401, { error: { code: 'token_expired', message: 'the access token has expired' } })]);
-    await assert.rejects(client(expired.fetchImpl).me(), (err) => isCliError(err, 'session_expired') && /log in again/.test(err.message));
+    await assert.rejects(client(expired.fetchImpl).me(), (err) => isCliError(err, 'session_expired') && /log in again/.test(explain(err, shellAdvice)));
     const wrong = fakeFetch([json(401, { error: { code: 'invalid_credentials', message: 'the username or the password is wrong' } })]);
     await assert.rejects(client(wrong.fetchImpl, null).login('ana', 'nope-nope'), (err) => isCliError(err, 'invalid_credentials') && err.message === 'the username or the password is wrong');
+  });
+
+  it('tells a refusal by a server that keeps accounts in memory (it restarted: the account is gone) from any other', async () => {
+    const readyz = (backends: string[]) => json(200, { status: 'ready', backends: Object.fromEntries(backends.map((b) => [b, { status: 'up' }])) });
+    const refused = () => json(401, { error: { code: 'invalid_token', message: 'the access token is invalid' } });
+    const as = (fetchImpl: typeof fetch) => new ApiClient({ baseUrl: 'http://api', token: 'tok', username: 'ana', fetch: fetchImpl, sleep: async () => {} });
+
+    const memory = fakeFetch([refused(), readyz(['memory'])]);
+    const gone = await as(memory.fetchImpl).conversations().catch((err: unknown) => err);
+    assert.ok(isCliError(gone, 'account_gone'));
+    assert.equal(memory.calls[1]?.url, 'http://api/readyz');
+    assert.equal(
+      explain(gone, shellAdvice),
+      'the server at http://api keeps accounts in memory and has restarted since you logged in as ana, so that account is gone: register again with `chat4all register ana`, then log in',
+    );
+    assert.match(explain(gone, menuAdvice), /: choose 1 to register again, then 2 to authenticate$/);
+
+    const durable = fakeFetch([refused(), readyz(['cassandra', 'kafka', 'redis'])]);
+    const invalid = await as(durable.fetchImpl).conversations().catch((err: unknown) => err);
+    assert.ok(isCliError(invalid, 'session_invalid'));
+    assert.equal(explain(invalid, shellAdvice), 'the server no longer accepts your session as ana: log in again with `chat4all login ana`');
   });
 
   it('retries idempotent calls on 503 and 429, with the same body, and not other calls', async () => {

@@ -8,6 +8,17 @@ import { fileURLToPath } from 'node:url';
 
 export const CLI_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'chat4all.js');
 
+/** How to start the CLI: the program and the arguments before the CLI's own. @default the repository's launcher */
+export interface CliCommand {
+  command: string;
+  args: string[];
+  cwd?: string;
+  /** A process group of its own (to signal, or to wait for, as a whole). */
+  detached?: boolean;
+}
+
+const SOURCES: CliCommand = { command: process.execPath, args: [CLI_BIN] };
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` until it returns something truthy; throws naming `what` after `timeoutMs`. */
@@ -41,16 +52,16 @@ export interface CliResult {
 }
 
 /** The environment of a CLI child process: its own config dir, the given platform, no colour. */
-export function cliEnv(configDir: string, apiUrl: string, websocketUrl = 'ws://127.0.0.1:9'): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, CHAT4ALL_CONFIG_DIR: configDir, CHAT4ALL_API_URL: apiUrl, CHAT4ALL_WEBSOCKET_URL: websocketUrl, NO_COLOR: '1' };
+export function cliEnv(configDir: string, apiUrl: string, websocketUrl = 'ws://127.0.0.1:9', base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, CHAT4ALL_CONFIG_DIR: configDir, CHAT4ALL_API_URL: apiUrl, CHAT4ALL_WEBSOCKET_URL: websocketUrl, NO_COLOR: '1' };
   delete env.FORCE_COLOR;
   return env;
 }
 
 /** Runs `chat4all args...` to completion (at most `timeoutMs`), with `input` on stdin. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, input = '', timeoutMs = 20_000): Promise<CliResult> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv, input = '', timeoutMs = 20_000, cli: CliCommand = SOURCES): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cli.command, [...cli.args, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'], ...(cli.cwd ? { cwd: cli.cwd } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -75,8 +86,8 @@ export class CliProcess {
   stderr = '';
   private exited: Promise<number | null>;
 
-  constructor(args: string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(args: string[], env: NodeJS.ProcessEnv, cli: CliCommand = SOURCES) {
+    this.child = spawn(cli.command, [...cli.args, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: cli.detached === true, ...(cli.cwd ? { cwd: cli.cwd } : {}) });
     this.child.stdout?.on('data', (d: Buffer) => (this.stdout += d.toString()));
     this.child.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
@@ -95,10 +106,10 @@ export class CliProcess {
     return waitFor(() => pattern.test(this.stderr), `${what}; stderr so far:\n${this.stderr}`, timeoutMs).then(() => true as const);
   }
 
-  /** SIGINT, then SIGKILL if it has not exited within `timeoutMs`; resolves to the exit code. */
-  async stop(timeoutMs = 5_000): Promise<number | null> {
+  /** `signal` (SIGINT by default), then SIGKILL if it has not exited within `timeoutMs`; resolves to the exit code. */
+  async stop(timeoutMs = 5_000, signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
     if (this.child.exitCode !== null) return this.child.exitCode;
-    this.child.kill('SIGINT');
+    this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
     const code = await this.exited;
     clearTimeout(timer);

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CLI_BIN, waitFor } from './helpers.js';
+import { startEmbedded, type Embedded } from '@chat4all/server';
+import { CLI_BIN, tempDir, waitFor } from './helpers.js';
 import { CliUser, PASSWORD, startPlatform, uniqueName } from './platform.js';
 
 const TMUX = ['/usr/bin/tmux', '/usr/local/bin/tmux'].find((p) => existsSync(p));
@@ -55,6 +57,17 @@ class Terminal {
     const before = this.count(text);
     act();
     await waitFor(() => this.count(text) > before, `"${text}" on screen; the screen:\n${this.text()}`, timeoutMs, 50);
+  }
+
+  /** The pid of the program in the pane, and whether it has exited (with its status). */
+  process(): { pid: number; dead: boolean; status: number | undefined; signal: number | undefined } {
+    const [pid, dead, status, signal] = this.tmux('display-message', '-p', '-t', 'menu', '#{pane_pid}:#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}').trim().split(':');
+    return { pid: Number(pid), dead: dead === '1', status: status ? Number(status) : undefined, signal: signal ? Number(signal) : undefined };
+  }
+
+  /** From now on, everything the program writes also goes to `file`, escape codes included. */
+  record(file: string): void {
+    this.tmux('pipe-pane', '-t', 'menu', `cat >> ${quote(file)}`);
   }
 
   async kill(): Promise<void> {
@@ -152,5 +165,55 @@ describe('the interactive menu, driven through a terminal', { skip: TMUX ? false
 
     // 0: exit.
     await term.expectMore('bye', () => term.keys('0', 'Enter'));
+  });
+  it('says once that notifications are offline and once that they are back, then explains a restart that lost the account in menu terms', async () => {
+    let platform: Embedded = await startEmbedded();
+    cleanups.push(() => platform.close());
+    const ports = { apiPort: Number(new URL(platform.apiUrl).port), websocketPort: Number(new URL(platform.websocketUrl).port) };
+    const ann = await (await CliUser.create(platform, cleanups, 'ann')).signUp();
+    const term = new Terminal([process.execPath, CLI_BIN], ann.env);
+    cleanups.push(() => term.kill());
+    await waitFor(() => term.text().includes('0) Exit'), `the menu; the screen:\n${term.text()}`, 30_000, 50);
+    await term.expectMore(`connected: notifications for ${ann.username}`, () => term.keys('1', '2', 'Enter'));
+
+    // The gateway goes away for a few seconds (several reconnect attempts) and comes back.
+    await platform.stopGateway();
+    await waitFor(() => term.text().includes('notifications offline'), `the offline line; the screen:\n${term.text()}`, 15_000, 50);
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    await platform.startGateway();
+    await waitFor(() => term.text().includes('back online'), `the back-online line; the screen:\n${term.text()}`, 45_000, 50);
+    assert.equal(term.count('notifications offline'), 1, term.text());
+    assert.equal(term.count('back online'), 1, term.text());
+    assert.equal(term.count('reconnecting in'), 0, term.text());
+
+    // The embedded default restarts on the same ports: its accounts are gone, and the menu says what to do.
+    await platform.close();
+    platform = await startEmbedded(ports);
+    await waitFor(() => term.text().includes('notifications stopped: '), `the stop; the screen:\n${term.text()}`, 45_000, 50);
+    const stopped = term.text().split('\n').find((l) => l.includes('notifications stopped: ')) ?? '';
+    assert.match(stopped, new RegExp(`keeps accounts in memory and has restarted since you logged in as ${ann.username}, so that account is gone: choose 1 to register again, then 2 to authenticate$`));
+    // The open menu is drawn again: the title and item 12 follow.
+    await waitFor(() => term.visible().some((l) => l.includes(`${ann.username} (session no longer accepted) · notifications off. Choose:`)), `the new title; the screen:\n${term.text()}`, 10_000, 50);
+    assert.ok(term.visible().some((l) => l.endsWith('12) Turn real-time notifications on')), term.visible().join('\n'));
+
+    await term.expectMore('choose 1 to register again', () => term.keys('5', 'Enter'));
+    assert.ok(!term.text().includes('chat4all login'), `advice names menu choices, not commands:\n${term.text()}`);
+  });
+
+  it('closes cleanly on SIGTERM: bye, the cursor back, status 0', async () => {
+    const platform = await startPlatform(cleanups);
+    const ann = await CliUser.create(platform, cleanups, 'ann');
+    const term = new Terminal([process.execPath, CLI_BIN], ann.env);
+    cleanups.push(() => term.kill());
+    const raw = join(await tempDir(cleanups), 'pane.raw');
+    term.record(raw);
+    await waitFor(() => term.text().includes('0) Exit'), `the menu; the screen:\n${term.text()}`, 30_000, 50);
+    process.kill(term.process().pid, 'SIGTERM');
+    await waitFor(() => term.process().dead, 'the menu to exit', 10_000, 50);
+    assert.deepEqual(term.process().status, 0, `${JSON.stringify(term.process())}\n${term.text()}`);
+    assert.match(term.text(), /bye$/m);
+    const written = await readFile(raw, 'utf8');
+    assert.ok(written.lastIndexOf('\u001b[?25l') >= 0, 'the open menu hid the cursor');
+    assert.ok(written.lastIndexOf('\u001b[?25h') > written.lastIndexOf('\u001b[?25l'), 'the cursor is shown again before the exit');
   });
 });

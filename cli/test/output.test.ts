@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { menuAdvice, shellAdvice } from '../src/advice.js';
 import { conversationLabel, excerpt, formatConversations, formatMessage, formatNotification, formatTime, Output, Painter } from '../src/output.js';
 import type { Conversation, Message } from '../src/wire.js';
 
@@ -38,8 +39,15 @@ describe('formatNotification', () => {
     assert.equal(formatNotification({ ...status, status: 'DELIVERED' }, { user: 'bob', about: 'hello' }, plain, now), '[12:34] ✓ your message "hello" was delivered to bob (m1)');
     assert.equal(formatNotification({ ...status, status: 'READ' }, { user: 'bob' }, plain, now), '[12:34] ✓✓ your message was read by bob (m1)');
     assert.equal(formatNotification({ type: 'typing', conversation_id: 'c1', user_id: 'u2' }, { user: 'bob' }, plain), 'bob is typing…');
+    assert.equal(formatNotification({ type: 'presence', user_id: 'u2', status: 'online', at }, { user: 'bob' }, plain), 'bob is now online');
     assert.equal(formatNotification({ type: 'typing', conversation_id: 'c1', user_id: 'u2' }, { user: 'bob', group: 'team' }, plain), 'bob is typing in team…');
     assert.equal(formatNotification({ type: 'presence', user_id: 'u2', status: 'offline', at }, { user: 'bob' }, plain), 'bob is now offline');
+  });
+
+  it("shows a READ receipt of my own (read on another device) as mine, never as 'your message was read by' me", () => {
+    const read = { type: 'message_status', message_id: 'm1', conversation_id: 'c1', user_id: 'u1', status: 'READ', at } as const;
+    assert.equal(formatNotification(read, { user: 'ana', isMe: true, author: 'bob', about: 'hello' }, plain, now), '[12:34] ✓✓ you read bob\'s message "hello" (m1)');
+    assert.equal(formatNotification(read, { user: 'ana', isMe: true }, plain, now), '[12:34] ✓✓ you read a message (m1)');
   });
 
   it('has no escape codes without colour', () => {
@@ -71,8 +79,9 @@ describe('conversations and messages', () => {
   });
 
   it('lists conversations one per line', () => {
-    assert.deepEqual(formatConversations([direct, group], 'u1', plain, now), ['@bob ● online  c1  direct last activity 12:34', 'team  c2  group of 2: ana, bob ● last activity 12:34']);
-    assert.match(formatConversations([], 'u1', plain)[0] ?? '', /no conversations yet/);
+    assert.deepEqual(formatConversations([direct, group], 'u1', plain, shellAdvice, now), ['@bob ● online  c1  direct last activity 12:34', 'team  c2  group of 2: ana, bob ● last activity 12:34']);
+    assert.deepEqual(formatConversations([], 'u1', plain, shellAdvice), ['no conversations yet: open one with `chat4all open <username>`']);
+    assert.deepEqual(formatConversations([], 'u1', plain, menuAdvice), ['no conversations yet: choose 3 to start one']);
   });
 
   it('shows how far my messages got, and unread ones from the other side of a direct conversation', () => {

@@ -1,7 +1,7 @@
 /** End-to-end helpers: the whole platform in this process (in-memory adapters), users made through the CLI. */
 import { randomBytes } from 'node:crypto';
 import { startEmbedded, type Embedded } from '@chat4all/server';
-import { cliEnv, runCli, tempDir, type CliResult } from './helpers.js';
+import { cliEnv, runCli, tempDir, type CliCommand, type CliResult } from './helpers.js';
 
 export const PASSWORD = 'correct-horse-battery';
 
@@ -22,15 +22,17 @@ export class CliUser {
     readonly username: string,
     readonly env: NodeJS.ProcessEnv,
     readonly configDir: string,
+    /** Which chat4all: the repository's sources unless said otherwise. */
+    readonly cli?: CliCommand,
   ) {}
 
-  static async create(platform: Embedded, cleanups: (() => Promise<void>)[], prefix: string): Promise<CliUser> {
+  static async create(platform: Embedded, cleanups: (() => Promise<void>)[], prefix: string, cli?: CliCommand, env: NodeJS.ProcessEnv = process.env): Promise<CliUser> {
     const dir = await tempDir(cleanups);
-    return new CliUser(uniqueName(prefix), cliEnv(dir, platform.apiUrl, platform.websocketUrl), dir);
+    return new CliUser(uniqueName(prefix), cliEnv(dir, platform.apiUrl, platform.websocketUrl, env), dir, cli);
   }
 
   run(args: string[], input = ''): Promise<CliResult> {
-    return runCli(args, this.env, input);
+    return runCli(args, this.env, input, 20_000, this.cli);
   }
 
   /** Runs and insists on exit 0; parses stdout as JSON when `--json` is among the args. */

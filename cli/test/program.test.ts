@@ -13,9 +13,9 @@ before(async () => {
 });
 
 /** Runs main() in-process on fake streams; nothing listens on `port`, so no call reaches a server. */
-async function run(argv: string[], stdinText?: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(argv: string[], stdinText?: string, env: NodeJS.ProcessEnv = {}, stdinIsTTY = false): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = await tempDir(cleanups);
-  const stdin = new PassThrough();
+  const stdin = Object.assign(new PassThrough(), { isTTY: stdinIsTTY });
   if (stdinText !== undefined) stdin.end(stdinText);
   let stdout = '';
   let stderr = '';
@@ -105,6 +105,29 @@ describe('chat4all argument handling', () => {
     assert.equal(r.code, 1);
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.equal(r.stderr, `error: cannot reach the Chat4All API at http://127.0.0.1:${port} (connection refused); is the server running?\n`);
+  });
+
+  it('answers usage errors with one JSON line on stderr under --json', async () => {
+    for (const [argv, message, usage] of [
+      [['--json', 'open'], "missing required argument 'username'", 'chat4all open [options] <username>'],
+      [['open', '--json'], "missing required argument 'username'", 'chat4all open [options] <username>'],
+      [['--json', 'sned', 'x'], "unknown command 'sned'", 'chat4all [options] [command]'],
+      [['--json', 'history', 'bob', '--limit', 'lots'], "option '--limit <n>' argument 'lots' is invalid. expected a whole number from 1 to 200.", 'chat4all history [options] <conversation>'],
+      [['--json', 'conversations', '--bogus'], "unknown option '--bogus'", 'chat4all conversations [options]'],
+    ] as const) {
+      const r = await run([...argv]);
+      assert.equal(r.code, 2, argv.join(' '));
+      assert.equal(r.stdout, '');
+      assert.deepEqual(JSON.parse(r.stderr), { error: { code: 'usage', message, usage } }, `${argv.join(' ')} printed ${r.stderr}`);
+    }
+  });
+
+  it('says the server cannot be reached before asking for a password on a terminal', async () => {
+    for (const argv of [['login', 'ana'], ['register', 'ana']]) {
+      const r = await run(argv, undefined, {}, true);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stderr, `error: cannot reach the Chat4All API at http://127.0.0.1:${port} (connection refused); is the server running?\n`);
+    }
   });
 
   it('fails on a bad URL in the environment with its name (exit 2)', async () => {

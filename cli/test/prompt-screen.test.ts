@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { input } from '@inquirer/prompts';
+import input from '@inquirer/input';
 import { menuPrompt } from '../src/menu/menu-prompt.js';
 import { PromptScreen } from '../src/menu/prompt-screen.js';
 import { Painter } from '../src/output.js';
@@ -105,7 +105,7 @@ describe('PromptScreen', () => {
       { key: '12', label: 'Notifications' },
       { key: '0', label: 'Exit' },
     ];
-    const answer = menuPrompt({ message: 'Choose:', items, painter: new Painter(false) }, { input: stdin, output: screen.promptOutput() });
+    const answer = menuPrompt({ view: () => ({ message: 'Choose:', items }), painter: new Painter(false) }, { input: stdin, output: screen.promptOutput() });
     await waitFor(() => terminal.screen().length === 6, 'the menu');
     screen.write('NEW MESSAGE');
     assert.deepEqual(terminal.screen(), ['NEW MESSAGE', '? Choose:', '❯  1) Register', '   2) Authenticate', '  12) Notifications', '   0) Exit', '↑↓ or a number, then Enter']);
@@ -124,14 +124,39 @@ describe('PromptScreen', () => {
       { key: '1', label: 'One' },
       { key: '0', label: 'Exit' },
     ];
-    const viaArrow = menuPrompt({ message: 'm', items, painter: new Painter(false) }, { input: stdin, output: screen.promptOutput() });
+    const viaArrow = menuPrompt({ view: () => ({ message: 'm', items }), painter: new Painter(false) }, { input: stdin, output: screen.promptOutput() });
     await new Promise((r) => setImmediate(r));
     keyboard.write('\u001b[B\r');
     assert.equal(await viaArrow, '0');
-    const viaDigit = menuPrompt({ message: 'm', items, painter: new Painter(false) }, { input: stdin, output: screen.promptOutput() });
+    const viaDigit = menuPrompt({ view: () => ({ message: 'm', items }), painter: new Painter(false) }, { input: stdin, output: screen.promptOutput() });
     await new Promise((r) => setImmediate(r));
     keyboard.write('0\r');
     assert.equal(await viaDigit, '0');
+  });
+
+  it('draws the open menu again, in place, when its view changes', async () => {
+    const { terminal, screen, keyboard, stdin } = setUp();
+    let state = 'on';
+    let redraw = () => {};
+    const answer = menuPrompt(
+      {
+        view: () => ({ message: `notifications ${state}. Choose:`, items: [{ key: '12', label: `Turn notifications ${state === 'on' ? 'off' : 'on'}` }, { key: '0', label: 'Exit' }] }),
+        changes: (listener) => {
+          redraw = listener;
+          return () => (redraw = () => {});
+        },
+        painter: new Painter(false),
+      },
+      { input: stdin, output: screen.promptOutput() },
+    );
+    await waitFor(() => terminal.screen().includes('? notifications on. Choose:'), 'the menu');
+    screen.write('notifications stopped');
+    state = 'off';
+    redraw();
+    await waitFor(() => terminal.screen().includes('? notifications off. Choose:'), 'the menu drawn again');
+    assert.deepEqual(terminal.screen(), ['notifications stopped', '? notifications off. Choose:', '❯ 12) Turn notifications on', '   0) Exit', '↑↓ or a number, then Enter']);
+    keyboard.write('0\r');
+    assert.equal(await answer, '0');
   });
 
   it('holds lines until the prompt is done when a write does not look like a render', async () => {

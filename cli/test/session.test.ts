@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { explain, shellAdvice } from '../src/advice.js';
 import { isCliError } from '../src/errors.js';
 import { decodeToken, isExpired, requireSession, SessionStore, type Session } from '../src/session.js';
 import { fakeToken } from './helpers.js';
@@ -70,7 +71,7 @@ describe('requireSession', () => {
     await assert.rejects(requireSession(s, 'http://api'), (err) => isCliError(err, 'not_logged_in') && err.exitStatus === 1);
     await s.save(session(fakeToken({ exp: 2_000 })));
     await assert.rejects(requireSession(s, 'http://other'), (err) => isCliError(err, 'not_logged_in') && /http:\/\/other/.test(err.message));
-    await assert.rejects(requireSession(s, 'http://api', 3_000_000), (err) => isCliError(err, 'session_expired') && /chat4all login ana/.test(err.message));
+    await assert.rejects(requireSession(s, 'http://api', 3_000_000), (err) => isCliError(err, 'session_expired') && explain(err, shellAdvice) === 'your session as ana has expired: log in again with `chat4all login ana`');
     assert.equal((await requireSession(s, 'http://api', 1_000_000)).username, 'ana');
   });
 });

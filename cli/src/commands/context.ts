@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import type { Advice } from '../advice.js';
 import type { ApiClient } from '../api-client.js';
 import type { CliConfig } from '../config.js';
 import { Directory, type Me } from '../directory.js';
@@ -23,6 +24,8 @@ export interface CliContext {
   sessions: SessionStore;
   /** A client without a token (register, login); `authenticated()` gives one with. */
   api: ApiClient;
+  /** What to do next, in the words of this face (shell commands, or menu choices). */
+  advice: Advice;
   now: () => number;
 }
 
@@ -37,7 +40,7 @@ export interface Authenticated {
 export async function authenticated(ctx: CliContext): Promise<Authenticated> {
   const session = await requireSession(ctx.sessions, ctx.config.apiUrl, ctx.now());
   const me = { user_id: session.user_id, username: session.username };
-  const api = ctx.api.withToken(session.access_token);
+  const api = ctx.api.withToken(session.access_token, session.username);
   return { session, me, api, directory: new Directory(api, me) };
 }
 
@@ -60,7 +63,9 @@ export async function readPassword(ctx: CliContext, fromStdin: boolean, confirm:
     return password;
   }
   if (!ctx.io.stdin.isTTY) throw usageError('no terminal to ask for the password on: pipe it in with --password-stdin');
-  const { password: passwordPrompt } = await import('@inquirer/prompts');
+  // Nobody should type a password for a server that is not there.
+  await ctx.api.ping();
+  const { default: passwordPrompt } = await import('@inquirer/password');
   const ask = (message: string) => passwordPrompt({ message, toggleMask: false, validate: (v) => (v.length > 0 ? true : 'the password cannot be empty') }, { input: ctx.io.stdin, output: ctx.io.stderr });
   try {
     const first = await ask('Password:');

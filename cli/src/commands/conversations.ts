@@ -43,7 +43,7 @@ export function addConversationCommands(program: Command, run: Run): void {
 async function listConversations(ctx: CliContext): Promise<void> {
   const { api, me } = await authenticated(ctx);
   const conversations = await api.conversations();
-  ctx.output.result(() => formatConversations(conversations, me.user_id, ctx.output.paint).join('\n'), { conversations });
+  ctx.output.result(() => formatConversations(conversations, me.user_id, ctx.output.paint, ctx.advice).join('\n'), { conversations });
 }
 
 async function openDirect(ctx: CliContext, username: string): Promise<void> {

@@ -50,6 +50,7 @@ async function listen(ctx: CliContext, since: string | undefined): Promise<void>
     process.off('SIGTERM', interrupt);
     await feed.close();
   }
-  if (stopped) throw new CliError(stopped.reason === 'token_expired' ? 'session_expired' : 'session_invalid', `${stopped.message}: log in again with \`chat4all login ${session.username}\``, { cause: stopped });
+  if (stopped?.reason === 'auth') throw await api.sessionRefused(stopped);
+  if (stopped) throw new CliError('session_expired', stopped.message, { cause: stopped, next: { do: 'log_in_again', username: session.username } });
   if (feed.lastEventId) ctx.output.info(`stopped; resume with: chat4all listen --since ${feed.lastEventId}`);
 }

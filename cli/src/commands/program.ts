@@ -9,9 +9,10 @@ import type { Run } from './run.js';
 
 /**
  * The `chat4all` command line. Usage errors (unknown command or option, missing or bad argument)
- * end in a CommanderError with exit code 2 after a one-line message and a usage line on stderr.
+ * end in a CommanderError with exit code 2 after a one-line message and a usage line on stderr;
+ * with `json`, after one line `{"error": {"code": "usage", "message", "usage"}}` instead.
  */
-export function buildProgram(io: CliIo, run: Run, version: string): Command {
+export function buildProgram(io: CliIo, run: Run, version: string, json = false): Command {
   const program = new Command('chat4all');
   program
     .description('Chat4All from the command line. With no command, the interactive menu starts.')
@@ -44,7 +45,16 @@ export function buildProgram(io: CliIo, run: Run, version: string): Command {
   addListenCommand(program, run);
 
   forEachCommand(program, (command, path) => {
-    command.showHelpAfterError(`usage: ${path} ${command.usage()}\n(see \`${path} --help\`)`);
+    const usage = `${path} ${command.usage()}`;
+    if (!json) {
+      command.showHelpAfterError(`usage: ${usage}\n(see \`${path} --help\`)`);
+      return;
+    }
+    command.configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text) => io.stderr.write(`${JSON.stringify({ error: { code: 'usage', message: text.trim().replace(/^error: /, ''), usage } })}\n`),
+    });
   });
   return program;
 }

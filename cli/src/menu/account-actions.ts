@@ -10,6 +10,7 @@ export const accountActions: MenuAction[] = [
     key: '1',
     label: 'Register a user',
     async run(menu) {
+      await menu.ctx.api.ping();
       const username = await menu.prompts.text('Username (a-z, 0-9 and _, 3 to 32):', { validate: checkUsername });
       const password = await menu.prompts.secret('Password (8 to 128 characters):', checkPassword);
       const again = await menu.prompts.secret('Password again:');
@@ -24,6 +25,7 @@ export const accountActions: MenuAction[] = [
     key: '2',
     label: 'Authenticate (log in)',
     async run(menu) {
+      await menu.ctx.api.ping();
       const username = await menu.prompts.text('Username:', { ...(menu.lastUsername ? { default: menu.lastUsername } : {}) });
       const password = await menu.prompts.secret('Password:');
       const session = await logIn(menu.ctx, username, password);

@@ -52,7 +52,7 @@ async function sendMessage(menu: MenuContext): Promise<void> {
 
 async function listConversations(menu: MenuContext): Promise<void> {
   const { api, me } = await menu.session();
-  for (const line of formatConversations(await api.conversations(), me.user_id, menu.output.paint)) menu.output.line(line);
+  for (const line of formatConversations(await api.conversations(), me.user_id, menu.output.paint, menu.ctx.advice)) menu.output.line(line);
 }
 
 async function showMessages(menu: MenuContext): Promise<void> {
@@ -64,7 +64,7 @@ async function showMessages(menu: MenuContext): Promise<void> {
   if (page.messages.length === 0) menu.output.line(p.paint('dim', 'no messages yet'));
   const names = memberNames(conversation);
   for (const m of page.messages) menu.output.line(formatMessage(m, names.get(m.sender_id) ?? m.sender_id, m.sender_id === auth.me.user_id, conversation.type === 'direct', p));
-  if (page.next_before) menu.output.line(p.paint('dim', `older: chat4all history ${conversation.conversation_id} --before ${page.next_before}`));
+  if (page.next_before) menu.output.line(p.paint('dim', `older messages, in a shell: chat4all history ${conversation.conversation_id} --before ${page.next_before}`));
 }
 
 async function markRead(menu: MenuContext): Promise<void> {
@@ -83,10 +83,13 @@ async function markRead(menu: MenuContext): Promise<void> {
     ...candidates.map((m, i) => ({ key: String(i + 2), label: `[${formatTime(m.created_at)}] ${names.get(m.sender_id) ?? m.sender_id}: ${excerpt(m.content, 50)}` })),
     { key: '0', label: 'Back' },
   ];
-  const choice = await menu.prompts.menu('Which message?', items);
+  const choice = await menu.prompts.menu({ view: () => ({ message: 'Which message?', items }) });
   if (choice === '0') throw new CliError(CANCELLED, 'cancelled');
   const chosen: Message[] = choice === '1' ? candidates : [candidates[Number(choice) - 2]].filter((m): m is Message => m !== undefined);
-  for (const m of chosen) await auth.api.markRead(m.message_id);
+  for (const m of chosen) {
+    menu.feed()?.expectOwnRead(m.message_id);
+    await auth.api.markRead(m.message_id);
+  }
   menu.output.line(menu.output.paint.paint('green', `marked ${chosen.length} message${chosen.length === 1 ? '' : 's'} as read`));
 }
 
@@ -112,7 +115,7 @@ async function removeMember(menu: MenuContext): Promise<void> {
   const auth = await menu.session();
   const group = await pickConversation(menu, auth, 'Remove from which group?', true);
   const items = group.members.map((m, i) => ({ key: String(i + 1), label: m.user_id === auth.me.user_id ? `${m.username} (you: leave the group)` : m.username }));
-  const choice = await menu.prompts.menu('Remove whom?', [...items, { key: '0', label: 'Back' }]);
+  const choice = await menu.prompts.menu({ view: () => ({ message: 'Remove whom?', items: [...items, { key: '0', label: 'Back' }] }) });
   const member = group.members[Number(choice) - 1];
   if (choice === '0' || !member) throw new CliError(CANCELLED, 'cancelled');
   const updated = await auth.api.removeMember(group.conversation_id, member.user_id);
@@ -130,7 +133,7 @@ async function pickConversation(menu: MenuContext, auth: Authenticated, message:
     { key: other, label: 'Another: type a username, group name or id' },
     { key: '0', label: 'Back' },
   ];
-  const choice = await menu.prompts.menu(message, items);
+  const choice = await menu.prompts.menu({ view: () => ({ message, items }) });
   if (choice === '0') throw new CliError(CANCELLED, 'cancelled');
   if (choice !== other) {
     const picked = shown[Number(choice) - 1];

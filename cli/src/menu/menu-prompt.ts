@@ -1,4 +1,4 @@
-import { createPrompt, isDownKey, isEnterKey, isNumberKey, isUpKey, makeTheme, useKeypress, usePrefix, useRef, useState, type KeypressEvent } from '@inquirer/core';
+import { createPrompt, isDownKey, isEnterKey, isNumberKey, isUpKey, makeTheme, useEffect, useKeypress, usePrefix, useRef, useState, type KeypressEvent } from '@inquirer/core';
 import type { Painter } from '../output.js';
 
 export interface MenuItem {
@@ -7,9 +7,16 @@ export interface MenuItem {
   label: string;
 }
 
-export interface MenuPromptConfig {
+/** What the menu shows; read again at each render, so it can change while the menu is open. */
+export interface MenuView {
   message: string;
   items: MenuItem[];
+}
+
+export interface MenuPromptConfig {
+  view: () => MenuView;
+  /** Subscribes to changes of the view (the open menu is drawn again); returns the unsubscribe. */
+  changes?: (listener: () => void) => () => void;
   /** The key highlighted at first. */
   default?: string;
   painter: Painter;
@@ -25,9 +32,12 @@ const DIGIT_WINDOW_MS = 1_000;
  * Enter picks. Answers the picked item's key.
  */
 export const menuPrompt = createPrompt<string, MenuPromptConfig>((config, done) => {
-  const { items, painter: p } = config;
+  const { painter: p } = config;
+  const { message: title, items } = config.view();
   const theme = makeTheme();
   const [status, setStatus] = useState<'idle' | 'done'>('idle');
+  const [, setVersion] = useState(0);
+  useEffect(() => config.changes?.(() => setVersion((v) => v + 1)), []);
   const [active, setActive] = useState(Math.max(0, items.findIndex((i) => i.key === config.default)));
   const typed = useRef('');
   const typedAt = useRef(0);
@@ -57,7 +67,7 @@ export const menuPrompt = createPrompt<string, MenuPromptConfig>((config, done) 
     }
   });
 
-  const message = theme.style.message(config.message, status);
+  const message = theme.style.message(title, status);
   const picked = items[active];
   if (status === 'done') return `${prefix} ${message} ${theme.style.answer(picked?.label ?? '')}`;
   const width = Math.max(...items.map((i) => i.key.length));

@@ -1,38 +1,63 @@
+import { explain, menuAdvice } from '../advice.js';
 import { authenticated, type Authenticated, type CliContext } from '../commands/context.js';
 import { CliError, isCliError, usageError } from '../errors.js';
 import { LiveFeed } from '../live-feed.js';
 import { Output } from '../output.js';
-import { isExpired } from '../session.js';
+import { isExpired, type Session } from '../session.js';
 import { accountActions } from './account-actions.js';
 import { chatActions } from './chat-actions.js';
 import type { MenuAction, MenuContext } from './menu-context.js';
-import type { MenuItem } from './menu-prompt.js';
+import type { MenuView } from './menu-prompt.js';
 import { PromptScreen } from './prompt-screen.js';
 import { CANCELLED, Prompts } from './prompts.js';
+
+/** Errors that mean the stored session is of no more use: the title says so until the next login. */
+const REFUSED = new Set(['session_invalid', 'session_expired', 'account_gone']);
 
 /**
  * The interactive menu of the original system: 1 register, 2 authenticate, 3 create a
  * conversation, 4 send a message, ..., 12 notifications on or off, 0 exit. Every failure is
- * explained and the menu comes back; live notifications print above whatever prompt is open.
+ * explained with the menu choice that helps, and the menu comes back; live notifications print
+ * above whatever prompt is open, and the open menu is drawn again when its title changes.
+ * SIGINT and SIGTERM close it as choice 0 does.
  */
 export async function runInteractiveMenu(ctx: CliContext): Promise<void> {
   if (!ctx.io.stdin.isTTY || !ctx.io.stdout.isTTY) {
     throw usageError('the interactive menu needs a terminal; for scripts use the subcommands (see `chat4all --help`)');
   }
-  await new InteractiveMenu(ctx).run();
+  const quit = new AbortController();
+  const stop = () => quit.abort();
+  // `on`, not `once`: the prompt library re-raises a signal nobody else listens to when it sees it.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    await new InteractiveMenu(ctx, quit.signal).run();
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
 }
 
 class InteractiveMenu implements MenuContext {
+  readonly ctx: CliContext;
   readonly output: Output;
   readonly prompts: Prompts;
   lastUsername: string | undefined;
   private live: LiveFeed | undefined;
   private readonly actions: MenuAction[];
+  /** The stored session as last read, and the token the server refused (if it did). */
+  private stored: Session | undefined;
+  private refusedToken: string | undefined;
+  private readonly listeners = new Set<() => void>();
 
-  constructor(readonly ctx: CliContext) {
+  constructor(
+    ctx: CliContext,
+    private readonly quit: AbortSignal,
+  ) {
+    this.ctx = { ...ctx, advice: menuAdvice };
     const screen = new PromptScreen(ctx.io.stdout);
     this.output = new Output(false, screen, screen, { stdout: ctx.config.color.stdout, stderr: ctx.config.color.stdout });
-    this.prompts = new Prompts(ctx.io.stdin, screen, this.output.paint);
+    this.prompts = new Prompts(ctx.io.stdin, screen, this.output.paint, quit);
     this.actions = [
       ...accountActions.filter((a) => a.key === '1' || a.key === '2'),
       ...chatActions,
@@ -42,11 +67,7 @@ class InteractiveMenu implements MenuContext {
   }
 
   session(): Promise<Authenticated> {
-    return authenticated(this.ctx).catch((err: unknown) => {
-      if (isCliError(err, 'not_logged_in')) throw new CliError('not_logged_in', 'you are not logged in: choose 2 to authenticate (or 1 to register first)');
-      if (isCliError(err, 'session_expired')) throw new CliError('session_expired', 'your session has expired: choose 2 to authenticate again');
-      throw err;
-    });
+    return authenticated(this.ctx);
   }
 
   feed(): LiveFeed | undefined {
@@ -54,6 +75,7 @@ class InteractiveMenu implements MenuContext {
   }
 
   async sessionChanged(): Promise<void> {
+    await this.readSession();
     if (!this.live) return;
     await this.stopNotifications(false);
     try {
@@ -67,14 +89,15 @@ class InteractiveMenu implements MenuContext {
     const p = this.output.paint;
     this.output.line(p.paint('bold', 'Chat4All'));
     this.output.line(p.paint('dim', `API ${this.ctx.config.apiUrl} · notifications ${this.ctx.config.websocketUrl}`));
-    const stored = await this.ctx.sessions.load().catch(() => undefined);
-    this.lastUsername = stored?.username;
-    let last = stored ? '4' : '1';
+    await this.readSession();
+    this.lastUsername = this.stored?.username;
+    let last = this.stored ? '4' : '1';
     try {
-      for (;;) {
+      while (!this.quit.aborted) {
         let choice: string;
         try {
-          choice = await this.prompts.menu(await this.title(), this.items(), last);
+          await this.readSession();
+          choice = await this.prompts.menu({ view: () => this.view(), changes: (listener) => this.subscribe(listener), default: last });
         } catch (err) {
           if (isCliError(err, CANCELLED)) break;
           throw err;
@@ -89,17 +112,33 @@ class InteractiveMenu implements MenuContext {
     this.output.line('bye');
   }
 
-  private items(): MenuItem[] {
+  private view(): MenuView {
     const items = this.actions.map(({ key, label }) => ({ key, label }));
     const notifications = items.find((i) => i.key === '12');
     if (notifications) notifications.label = this.live ? 'Turn real-time notifications off' : 'Turn real-time notifications on';
-    return [...items, { key: '0', label: 'Exit' }];
+    return { message: `Chat4All — ${this.who()} · notifications ${this.live ? 'on' : 'off'}. Choose:`, items: [...items, { key: '0', label: 'Exit' }] };
   }
 
-  private async title(): Promise<string> {
-    const session = await this.ctx.sessions.load().catch(() => undefined);
-    const who = !session ? 'not logged in' : isExpired(session.access_token, this.ctx.now()) ? `${session.username} (session expired)` : `logged in as ${session.username}`;
-    return `Chat4All — ${who} · notifications ${this.live ? 'on' : 'off'}. Choose:`;
+  private who(): string {
+    const session = this.stored;
+    if (!session) return 'not logged in';
+    if (session.access_token === this.refusedToken) return `${session.username} (session no longer accepted)`;
+    if (isExpired(session.access_token, this.ctx.now())) return `${session.username} (session expired)`;
+    return `logged in as ${session.username}`;
+  }
+
+  private async readSession(): Promise<void> {
+    this.stored = await this.ctx.sessions.load().catch(() => undefined);
+  }
+
+  private subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The title or the items changed: an open menu is drawn again. */
+  private changed(): void {
+    for (const listener of this.listeners) listener();
   }
 
   private async perform(choice: string): Promise<void> {
@@ -109,10 +148,18 @@ class InteractiveMenu implements MenuContext {
       await action.run(this);
     } catch (err) {
       if (isCliError(err, CANCELLED)) this.output.line(this.output.paint.paint('dim', 'cancelled'));
-      else if (isCliError(err)) this.output.error(err.message);
+      else if (isCliError(err)) await this.report(err);
       else this.output.error(`something went wrong: ${(err as Error).message}`);
     }
     this.output.line('');
+  }
+
+  /** Explains an error with the menu choice that helps; a refused session also stops the notifications. */
+  private async report(err: CliError): Promise<void> {
+    this.output.error(explain(err, menuAdvice));
+    if (!REFUSED.has(err.code)) return;
+    this.refusedToken = this.stored?.access_token;
+    await this.stopNotifications(false);
   }
 
   private async toggleNotifications(): Promise<void> {
@@ -132,11 +179,18 @@ class InteractiveMenu implements MenuContext {
       api,
       directory,
       output: this.output,
+      advice: menuAdvice,
       isTokenExpired: () => isExpired(session.access_token, this.ctx.now()),
       onStopped: (reason, message) => {
         if (this.live !== feed) return;
         this.live = undefined;
-        if (reason !== 'closed') this.output.error(`notifications stopped: ${message}; choose 2 to authenticate again, then 12`);
+        if (reason === 'closed') return;
+        this.refusedToken = session.access_token;
+        const refusal = reason === 'auth' ? api.sessionRefused() : Promise.resolve(new CliError('session_expired', message, { next: { do: 'log_in_again' } }));
+        void refusal.then((err) => {
+          this.output.error(`notifications stopped: ${explain(err, menuAdvice)}`);
+          this.changed();
+        });
       },
     });
     this.live = feed;

@@ -1,7 +1,8 @@
-import { input, password } from '@inquirer/prompts';
+import input from '@inquirer/input';
+import password from '@inquirer/password';
 import { CliError } from '../errors.js';
 import type { Painter } from '../output.js';
-import { menuPrompt, type MenuItem } from './menu-prompt.js';
+import { menuPrompt, type MenuPromptConfig } from './menu-prompt.js';
 import type { PromptScreen } from './prompt-screen.js';
 
 /** Thrown when the user cancels a prompt (Ctrl+C); the menu goes back to its list. */
@@ -13,10 +14,12 @@ export class Prompts {
     private readonly stdin: NodeJS.ReadStream,
     private readonly screen: PromptScreen,
     private readonly painter: Painter,
+    /** Aborts whatever prompt is open (the menu is quitting). */
+    private readonly signal?: AbortSignal,
   ) {}
 
-  menu(message: string, items: MenuItem[], defaultKey?: string): Promise<string> {
-    return this.guard(menuPrompt({ message, items, painter: this.painter, ...(defaultKey ? { default: defaultKey } : {}) }, this.context()));
+  menu(config: Omit<MenuPromptConfig, 'painter'>): Promise<string> {
+    return this.guard(menuPrompt({ ...config, painter: this.painter }, this.context()));
   }
 
   text(message: string, options: { default?: string; validate?: (value: string) => string | undefined; required?: boolean } = {}): Promise<string> {
@@ -33,7 +36,7 @@ export class Prompts {
   }
 
   private context() {
-    return { input: this.stdin, output: this.screen.promptOutput() };
+    return { input: this.stdin, output: this.screen.promptOutput(), ...(this.signal ? { signal: this.signal } : {}) };
   }
 
   private async guard<T>(prompt: Promise<T>): Promise<T> {

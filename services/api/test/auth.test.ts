@@ -166,7 +166,7 @@ describe('POST /auth/token', () => {
     }
     const hashPart = stored!.password_hash.split('$')[5]!;
     const everything = [...bodies, ...h.logs].join('\n');
-    assert.ok(h.logs.length > 10, 'requests were logged');
+    assert.ok(h.logs.length >= 7, 'requests were logged (one line each, at debug)');
     assert.ok(!everything.includes(hashPart), 'the hash appears nowhere');
     assert.ok(!everything.includes(a.password), 'the password appears nowhere');
     assert.ok(!everything.includes('password_hash'), 'no password_hash field appears');

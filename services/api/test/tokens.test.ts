@@ -101,7 +101,7 @@ describe('logging of credentials', () => {
   it('redacts the Authorization header even when the service logs request headers', async () => {
     const logs: string[] = [];
     const logger = pino(
-      { serializers: { req: (req: { method: string; url: string; headers: Record<string, string> }) => ({ method: req.method, url: req.url, headers: req.headers }) } },
+      { level: 'debug', serializers: { req: (req: { method: string; url: string; headers: Record<string, string> }) => ({ method: req.method, url: req.url, headers: req.headers }) } },
       { write: (line: string) => void logs.push(line) },
     );
     const h = await harness({ logger });

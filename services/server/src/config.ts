@@ -73,7 +73,7 @@ export function loadConfig(env: Env, isTty = false): ServerConfig {
   }
   const config: ServerConfig = {
     role,
-    host: env.HOST || '0.0.0.0',
+    host: env.HOST || defaultHost(role, env),
     apiPort: int(env, 'API_PORT', 8080, 0, 65535),
     websocketPort: int(env, 'WEBSOCKET_PORT', 8085, 0, 65535),
     metricsPort: int(env, 'METRICS_PORT', 9095, 0, 65535),
@@ -88,7 +88,42 @@ export function loadConfig(env: Env, isTty = false): ServerConfig {
     sendRateLimit: int(env, 'SEND_RATE_LIMIT', 50, 1, 1_000_000),
     connectRateLimit: int(env, 'CONNECT_RATE_LIMIT', 500, 1, 1_000_000),
   };
+  checkDistinctPorts(config);
   return Object.freeze(config);
+}
+
+/** The variables that switch a backend from memory to a real server. */
+const BACKEND_VARIABLES = ['KAFKA_BROKERS', 'CASSANDRA_CONTACT_POINTS', 'REDIS_URL', 'REDIS_SENTINELS'];
+
+/**
+ * Where to listen when HOST is unset: the embedded default (role `all` on in-memory adapters, what
+ * `make run` starts) is a development server and stays on loopback; a role that shares real
+ * backends runs beside others (a container, a pod) and listens on every interface.
+ */
+function defaultHost(role: Role, env: Env): string {
+  return role === 'all' && !BACKEND_VARIABLES.some((name) => env[name]) ? '127.0.0.1' : '0.0.0.0';
+}
+
+/** The variable that sets each listening port, for messages about it. */
+export const PORT_VARIABLES = { api: 'API_PORT', websocket: 'WEBSOCKET_PORT', metrics: 'METRICS_PORT' } as const;
+
+/** The ports this role listens on, by variable name. */
+export function listeningPorts(config: ServerConfig): [variable: string, port: number][] {
+  const ports: [string, number][] = [];
+  if (config.role === 'all' || config.role === 'api') ports.push([PORT_VARIABLES.api, config.apiPort]);
+  if (config.role === 'all' || config.role === 'gateway') ports.push([PORT_VARIABLES.websocket, config.websocketPort]);
+  if (config.role !== 'api') ports.push([PORT_VARIABLES.metrics, config.metricsPort]);
+  return ports;
+}
+
+/** Two listeners of one process cannot share a port (0, a free port each, excepted). */
+function checkDistinctPorts(config: ServerConfig): void {
+  const seen = new Map<number, string>();
+  for (const [variable, port] of listeningPorts(config)) {
+    const other = seen.get(port);
+    if (port !== 0 && other) throw new ConfigError(`${other} and ${variable} are both ${port}: give each its own port`);
+    seen.set(port, variable);
+  }
 }
 
 export const USAGE = `Usage: chat4all-server [--role all|api|worker|gateway] [--api-port N] [--websocket-port N]

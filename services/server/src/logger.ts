@@ -10,6 +10,6 @@ export function createLogger(config: Pick<ServerConfig, 'logLevel' | 'logFormat'
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token', '*.access_token', '*.password_hash'], censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  if (config.logFormat === 'pretty') return pino(options, pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', destination: destination ?? 1 }));
+  if (config.logFormat === 'pretty') return pino(options, pretty({ colorize: true, sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', destination: destination ?? 1 }));
   return destination ? pino(options, destination) : pino(options);
 }

@@ -7,8 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Backends } from './backends.js';
-import type { ServerConfig } from './config.js';
+import { PORT_VARIABLES, type ServerConfig } from './config.js';
 import { portOf, readiness, startHealthServer } from './health-server.js';
+import { listening } from './listen-error.js';
 
 export interface PlatformOptions {
   config: ServerConfig;
@@ -61,7 +62,10 @@ function ensureTopicsInBackground(eventLog: EventLog, logger: Logger): () => voi
   };
 }
 
-/** Starts the roles of `config.role` on `backends`. */
+/**
+ * Starts the roles of `config.role` on `backends`. A listener that cannot start (its port in use)
+ * fails with a ConfigError naming the variable, after what had started is stopped again.
+ */
 export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
   const { config, backends, logger } = options;
   const registry = new Registry();
@@ -69,60 +73,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const tokens = new TokenService({ secret: options.jwtSecret, ttlSeconds: config.jwtTtlSeconds });
   const running: RunningPlatform = { registry, shutdown: async () => {} };
   const readinessOf: Backend[] = [];
-
-  if (has(config.role, 'worker')) {
-    const worker = new RouterWorker({ eventLog: backends.eventLog, conversations: backends.conversations, messages: backends.messages, broker: backends.newBroker(), logger: logger.child({ role: 'worker' }), registry });
-    await worker.start();
-    running.worker = worker;
-    readinessOf.push(backends.eventLog, backends.conversations, backends.messages);
-  }
-  if (has(config.role, 'gateway')) {
-    const gateway = new WebSocketGateway({
-      tokens,
-      broker: backends.newBroker(),
-      presence: backends.presence,
-      eventLog: backends.eventLog,
-      conversations: new CachingConversationStore(backends.conversations),
-      messages: backends.messages,
-      logger: logger.child({ role: 'gateway' }),
-      registry,
-      heartbeatMs: config.heartbeatMs,
-      ...options.gateway,
-      limits: { connects: { perSecond: config.connectRateLimit, burst: config.connectRateLimit * 2 }, ...options.gateway?.limits },
-    });
-    running.websocketPort = await gateway.listen(config.websocketPort, config.host);
-    running.gateway = gateway;
-    readinessOf.push(...gateway.backends);
-  }
-  if (has(config.role, 'api')) readinessOf.push(backends.users, backends.conversations, backends.messages, backends.eventLog, backends.presence);
-  // Every role serves /metrics, /healthz and /readyz on the metrics port, apart from the port
-  // clients use: scrapes and probes never travel the public path.
-  const gateway = running.gateway;
-  const health = await startHealthServer({
-    port: config.metricsPort,
-    host: config.host,
-    registry,
-    readiness: () => readiness(readinessOf, gateway ? { ok: gateway.accepting, reason: 'draining' } : undefined),
-  });
-  running.metricsPort = portOf(health);
-  const stopEnsuring = config.role === 'api' || config.role === 'gateway' ? ensureTopicsInBackground(backends.eventLog, logger) : () => {};
-  if (has(config.role, 'api')) {
-    const api = await createApiApp({
-      users: backends.users,
-      conversations: new CachingConversationStore(backends.conversations),
-      messages: backends.messages,
-      eventLog: backends.eventLog,
-      presence: backends.presence,
-      tokens,
-      logger: logger.child({ role: 'api' }),
-      registry,
-      sendRate: { perSecond: config.sendRateLimit, burst: config.sendRateLimit * 2 },
-      ...(options.passwords ? { passwords: options.passwords } : {}),
-    });
-    await api.listen({ port: config.apiPort, host: config.host });
-    running.api = api;
-    running.apiPort = portOf(api.server);
-  }
+  let health: Server | undefined;
+  let stopEnsuring = () => {};
 
   running.shutdown = async (drainMs = config.drainSeconds * 1000) => {
     stopEnsuring();
@@ -130,8 +82,73 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     await running.api?.close();
     await running.worker?.stop();
     await running.gateway?.close();
-    await new Promise<void>((resolve) => health.close(() => resolve()));
+    const server = health;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     await backends.close();
   };
+  try {
+    await startRoles();
+  } catch (err) {
+    await running.shutdown(0).catch(() => undefined);
+    throw err;
+  }
   return running;
+
+  async function startRoles(): Promise<void> {
+    if (has(config.role, 'worker')) {
+      const worker = new RouterWorker({ eventLog: backends.eventLog, conversations: backends.conversations, messages: backends.messages, broker: backends.newBroker(), logger: logger.child({ role: 'worker' }), registry });
+      await worker.start();
+      running.worker = worker;
+      readinessOf.push(backends.eventLog, backends.conversations, backends.messages);
+    }
+    if (has(config.role, 'gateway')) {
+      const gateway = new WebSocketGateway({
+        tokens,
+        broker: backends.newBroker(),
+        presence: backends.presence,
+        eventLog: backends.eventLog,
+        conversations: new CachingConversationStore(backends.conversations),
+        messages: backends.messages,
+        logger: logger.child({ role: 'gateway' }),
+        registry,
+        heartbeatMs: config.heartbeatMs,
+        ...options.gateway,
+        limits: { connects: { perSecond: config.connectRateLimit, burst: config.connectRateLimit * 2 }, ...options.gateway?.limits },
+      });
+      running.gateway = gateway;
+      running.websocketPort = await listening(PORT_VARIABLES.websocket, config.host, config.websocketPort, () => gateway.listen(config.websocketPort, config.host));
+      readinessOf.push(...gateway.backends);
+    }
+    if (has(config.role, 'api')) readinessOf.push(backends.users, backends.conversations, backends.messages, backends.eventLog, backends.presence);
+    // Every role serves /metrics, /healthz and /readyz on the metrics port, apart from the port
+    // clients use: scrapes and probes never travel the public path.
+    const gateway = running.gateway;
+    health = await listening(PORT_VARIABLES.metrics, config.host, config.metricsPort, () =>
+      startHealthServer({
+        port: config.metricsPort,
+        host: config.host,
+        registry,
+        readiness: () => readiness(readinessOf, gateway ? { ok: gateway.accepting, reason: 'draining' } : undefined),
+      }),
+    );
+    running.metricsPort = portOf(health);
+    if (config.role === 'api' || config.role === 'gateway') stopEnsuring = ensureTopicsInBackground(backends.eventLog, logger);
+    if (has(config.role, 'api')) {
+      const api = await createApiApp({
+        users: backends.users,
+        conversations: new CachingConversationStore(backends.conversations),
+        messages: backends.messages,
+        eventLog: backends.eventLog,
+        presence: backends.presence,
+        tokens,
+        logger: logger.child({ role: 'api' }),
+        registry,
+        sendRate: { perSecond: config.sendRateLimit, burst: config.sendRateLimit * 2 },
+        ...(options.passwords ? { passwords: options.passwords } : {}),
+      });
+      running.api = api;
+      await listening(PORT_VARIABLES.api, config.host, config.apiPort, () => api.listen({ port: config.apiPort, host: config.host }));
+      running.apiPort = portOf(api.server);
+    }
+  }
 }

@@ -24,6 +24,20 @@ describe('server configuration', () => {
     assert.deepEqual(flagsToEnv(['--role', 'api', '--api-port', '9000']).env, { ROLE: 'api', API_PORT: '9000' });
   });
 
+  it('listens on loopback in the embedded default, on every interface beside real backends, and where HOST says', () => {
+    assert.equal(loadConfig({}).host, '127.0.0.1');
+    assert.equal(loadConfig({ ROLE: 'all', KAFKA_BROKERS: '127.0.0.1:9092' }).host, '0.0.0.0');
+    assert.equal(loadConfig({ ...real, ROLE: 'api', JWT_SECRET: secret }).host, '0.0.0.0');
+    assert.equal(loadConfig({ HOST: '0.0.0.0' }).host, '0.0.0.0');
+    assert.equal(loadConfig({ ...real, ROLE: 'gateway', JWT_SECRET: secret, HOST: '10.0.0.7' }).host, '10.0.0.7');
+  });
+
+  it('lets ports repeat only across roles that do not both listen', () => {
+    assert.equal(loadConfig({ ...real, ROLE: 'api', JWT_SECRET: secret, API_PORT: '9095' }).apiPort, 9095);
+    assert.equal(loadConfig({ ...real, ROLE: 'worker', METRICS_PORT: '8085', WEBSOCKET_PORT: '8085' }).metricsPort, 8085);
+    assert.equal(loadConfig({ API_PORT: '0', WEBSOCKET_PORT: '0', METRICS_PORT: '0' }).apiPort, 0);
+  });
+
   for (const [env, message] of [
     [{ CONNECT_RATE_LIMIT: '0' }, /CONNECT_RATE_LIMIT/],
     [{ CONNECT_RATE_LIMIT: 'lots' }, /CONNECT_RATE_LIMIT/],
@@ -32,6 +46,7 @@ describe('server configuration', () => {
     [{ JWT_SECRET: 'short' }, /at least 32 bytes/],
     [{ ROLE: 'api', JWT_SECRET: secret }, /backends must be shared/],
     [{ ...real, ROLE: 'gateway' }, /JWT_SECRET is required/],
+    [{ WEBSOCKET_PORT: '8080' }, /^API_PORT and WEBSOCKET_PORT are both 8080/],
   ] as const) {
     it(`rejects ${JSON.stringify(env)} naming what is wrong`, () => {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message));
