@@ -5,7 +5,9 @@
 # that can pull, any Node.js 20 image works, e.g. --build-arg RUNTIME_IMAGE=node:20-bookworm-slim.
 ARG RUNTIME_IMAGE=chat4all/node-runtime:20.20.2
 FROM ${RUNTIME_IMAGE}
-ENV NODE_ENV=production
+# Every interface: a container's loopback is of no use to anyone (the server's own default, for a
+# laptop, is loopback when it runs in memory).
+ENV NODE_ENV=production HOST=0.0.0.0
 WORKDIR /app
 COPY dist/chat4all-server.mjs dist/chat4all-server.mjs.map dist/chat4all-server.mjs.LEGAL.txt /app/
 # An unprivileged user of its own (uid and gid 10001); Kubernetes pins the same ids and mounts the
