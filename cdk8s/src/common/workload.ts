@@ -29,8 +29,9 @@ export function hardenPodTemplate(workload: kplus.Deployment): void {
 export function addEphemeralStorage(workload: kplus.Deployment, index: number, resources: ResourceSpec): void {
   const e = ephemeralOf(resources);
   const obj = ApiObject.of(workload);
-  obj.addJsonPatch(JsonPatch.add(`/spec/template/spec/containers/${index}/resources/requests/ephemeral-storage`, `${e.request}Mi`));
-  obj.addJsonPatch(JsonPatch.add(`/spec/template/spec/containers/${index}/resources/limits/ephemeral-storage`, `${e.limit}Mi`));
+  // Quantities, not strings: the typed manifest turns every value of these maps into a Quantity's.
+  obj.addJsonPatch(JsonPatch.add(`/spec/template/spec/containers/${index}/resources/requests/ephemeral-storage`, kplus.k8s.Quantity.fromString(`${e.request}Mi`)));
+  obj.addJsonPatch(JsonPatch.add(`/spec/template/spec/containers/${index}/resources/limits/ephemeral-storage`, kplus.k8s.Quantity.fromString(`${e.limit}Mi`)));
 }
 
 /** The container security context of Chat4All's own images: no root, no writes (see also hardenPodTemplate). */

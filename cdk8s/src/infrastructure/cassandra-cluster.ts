@@ -84,7 +84,7 @@ export class CassandraCluster extends Construct {
     new kplus.k8s.KubeService(this, 'Cql', { metadata: { name: this.name, labels }, spec: { selector, ports: [port('cql', CQL_PORT)] } });
 
     const seedHosts = Array.from({ length: seeds }, (_, i) => `${this.name}-${i}.${this.headlessServiceName}.$(POD_NAMESPACE).svc`).join(',');
-    const cqlProbe = (periodSeconds: number, extra: Partial<kplus.k8s.Probe> = {}): kplus.k8s.Probe => ({ tcpSocket: { port: kplus.k8s.IntOrString.fromNumber(CQL_PORT) }, periodSeconds, timeoutSeconds: 3, ...extra });
+    const tcp = (port: number, periodSeconds: number, extra: Partial<kplus.k8s.Probe> = {}): kplus.k8s.Probe => ({ tcpSocket: { port: kplus.k8s.IntOrString.fromNumber(port) }, periodSeconds, timeoutSeconds: 3, ...extra });
 
     this.statefulSet = new kplus.k8s.KubeStatefulSet(this, 'StatefulSet', {
       metadata: { name: this.name, labels },
@@ -132,9 +132,10 @@ export class CassandraCluster extends Construct {
                 ],
                 resources: toKubeResources(resources),
                 securityContext: containerSecurity(),
-                startupProbe: cqlProbe(10, { failureThreshold: 60 }),
-                readinessProbe: cqlProbe(10),
-                livenessProbe: cqlProbe(20, { failureThreshold: 6 }),
+                // Alive: the node gossips. Ready: it has joined the ring and serves CQL.
+                startupProbe: tcp(GOSSIP_PORT, 10, { failureThreshold: 60 }),
+                readinessProbe: tcp(CQL_PORT, 10),
+                livenessProbe: tcp(GOSSIP_PORT, 20, { failureThreshold: 6 }),
                 lifecycle: { preStop: { exec: { command: ['nodetool', 'drain'] } } },
               },
             ],

@@ -104,7 +104,7 @@ export class KafkaKraft extends Construct {
       KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '3000',
       KAFKA_HEAP_OPTS: `-Xms${heap}m -Xmx${heap}m`,
     });
-    const tcp = (periodSeconds: number, extra: Partial<kplus.k8s.Probe> = {}): kplus.k8s.Probe => ({ tcpSocket: { port: kplus.k8s.IntOrString.fromNumber(KAFKA_PORT) }, periodSeconds, timeoutSeconds: 3, ...extra });
+    const tcp = (port: number, periodSeconds: number, extra: Partial<kplus.k8s.Probe> = {}): kplus.k8s.Probe => ({ tcpSocket: { port: kplus.k8s.IntOrString.fromNumber(port) }, periodSeconds, timeoutSeconds: 3, ...extra });
 
     this.statefulSet = new kplus.k8s.KubeStatefulSet(this, 'StatefulSet', {
       metadata: { name: this.name, labels },
@@ -140,9 +140,11 @@ export class KafkaKraft extends Construct {
                 ],
                 resources: toKubeResources(resources),
                 securityContext: containerSecurity(),
-                startupProbe: tcp(5, { failureThreshold: 60 }),
-                readinessProbe: tcp(5),
-                livenessProbe: tcp(10, { failureThreshold: 6 }),
+                // Alive: the controller listens. Ready: the broker serves clients (its listener
+                // opens once the broker has caught up with the metadata log).
+                startupProbe: tcp(KAFKA_CONTROLLER_PORT, 5, { failureThreshold: 60 }),
+                readinessProbe: tcp(KAFKA_PORT, 5),
+                livenessProbe: tcp(KAFKA_CONTROLLER_PORT, 10, { failureThreshold: 6 }),
               },
             ],
             volumes: [{ name: 'scripts', configMap: { name: scripts.name, defaultMode: 0o555 } }, scratchVolume('conf', 1), scratchVolume('tmp', 64)],

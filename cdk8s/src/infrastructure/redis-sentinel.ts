@@ -110,7 +110,14 @@ export class RedisSentinel extends Construct {
       scripts: { name: 'scripts', mountPath: '/scripts', readOnly: true },
       data: { name: 'data', mountPath: '/data' },
     };
-    const ping = (port: number): kplus.k8s.Probe['exec'] => ({ command: ['sh', '-c', `redis-cli -p ${port} ping | grep -q PONG`] });
+    // Alive: the server answers (PONG, or LOADING while it reads its append-only file).
+    const alive = (port: number): kplus.k8s.Probe['exec'] => ({ command: ['sh', '-c', `redis-cli -p ${port} ping | grep -q -e PONG -e LOADING`] });
+    // Ready: it answers PONG, and a replica is in sync with its master.
+    const redisReady: kplus.k8s.Probe['exec'] = {
+      command: ['sh', '-c', `redis-cli -p ${REDIS_PORT} ping | grep -q PONG && { redis-cli -p ${REDIS_PORT} info replication | grep -q -e '^role:master' -e '^master_link_status:up'; }`],
+    };
+    // A Sentinel is ready once it knows the master.
+    const sentinelReady: kplus.k8s.Probe['exec'] = { command: ['sh', '-c', `redis-cli -p ${SENTINEL_PORT} sentinel get-master-addr-by-name "$MASTER_NAME" | grep -q .`] };
 
     this.statefulSet = new kplus.k8s.KubeStatefulSet(this, 'StatefulSet', {
       metadata: { name: this.name, labels },
@@ -148,8 +155,8 @@ export class RedisSentinel extends Construct {
                 volumeMounts: [mounts.conf, mounts.scripts, mounts.data],
                 resources: toKubeResources(redisResources),
                 securityContext: containerSecurity(),
-                readinessProbe: { exec: ping(REDIS_PORT), periodSeconds: 5, timeoutSeconds: 3 },
-                livenessProbe: { exec: ping(REDIS_PORT), periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3, initialDelaySeconds: 10 },
+                readinessProbe: { exec: redisReady, periodSeconds: 5, timeoutSeconds: 3 },
+                livenessProbe: { exec: alive(REDIS_PORT), periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3, initialDelaySeconds: 10 },
                 lifecycle: { preStop: { exec: { command: ['sh', '/scripts/prestop.sh'] } } },
               },
               {
@@ -157,11 +164,12 @@ export class RedisSentinel extends Construct {
                 image,
                 command: ['redis-sentinel', '/conf/sentinel.conf'],
                 ports: [{ name: 'sentinel', containerPort: SENTINEL_PORT }],
+                env: envOf({ MASTER_NAME: this.masterName }),
                 volumeMounts: [mounts.conf],
                 resources: toKubeResources(sentinelResources),
                 securityContext: containerSecurity(),
-                readinessProbe: { exec: ping(SENTINEL_PORT), periodSeconds: 5, timeoutSeconds: 3 },
-                livenessProbe: { exec: ping(SENTINEL_PORT), periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3, initialDelaySeconds: 10 },
+                readinessProbe: { exec: sentinelReady, periodSeconds: 5, timeoutSeconds: 3 },
+                livenessProbe: { exec: alive(SENTINEL_PORT), periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3, initialDelaySeconds: 10 },
               },
             ],
             volumes: [

@@ -151,6 +151,8 @@ export class ServerWorkload extends Construct {
           startup: kplus.Probe.fromHttpGet('/healthz', { port: healthPort, periodSeconds: Duration.seconds(2), failureThreshold: 30 }),
           liveness: kplus.Probe.fromHttpGet('/healthz', { port: healthPort, periodSeconds: Duration.seconds(10), failureThreshold: 3, timeoutSeconds: Duration.seconds(2) }),
           readiness: kplus.Probe.fromHttpGet('/readyz', { port: healthPort, periodSeconds: Duration.seconds(5), failureThreshold: 2, timeoutSeconds: Duration.seconds(2) }),
+          // The image has node and no shell: node waits.
+          ...(preStopSeconds > 0 ? { lifecycle: { preStop: kplus.Handler.fromCommand(['node', '-e', `setTimeout(() => {}, ${preStopSeconds * 1000})`]) } } : {}),
         },
       ],
     });
@@ -158,8 +160,6 @@ export class ServerWorkload extends Construct {
     hardenPodTemplate(this.deployment);
     addEphemeralStorage(this.deployment, 0, resources);
     const obj = ApiObject.of(this.deployment);
-    // The image has no shell and no `sleep`: the kubelet sleeps (Kubernetes 1.30+ sleep action).
-    if (preStopSeconds > 0) obj.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/lifecycle', { preStop: { sleep: { seconds: preStopSeconds } } }));
     obj.addJsonPatch(JsonPatch.add('/spec/template/spec/enableServiceLinks', false));
     obj.addJsonPatch(JsonPatch.add('/spec/template/spec/topologySpreadConstraints', spreadOverNodes(this.selector)));
     // Someone else owns the count: cdk8s-plus then leaves spec.replicas out.
