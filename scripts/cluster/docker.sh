@@ -69,18 +69,21 @@ write_runc_wrapper() {
   mkdir -p "$BIN"
   cat >"$BIN/runc-chat4all" <<'EOF'
 #!/bin/sh
-# runc, minus CAP_SYS_RESOURCE in the container's capability sets (the sandbox lacks it).
+# runc, minus CAP_SYS_RESOURCE (which this sandbox lacks) in the capability sets of a container's
+# process (`create`/`run`: the bundle's config.json) and of a process run in it (`exec --process`).
 bundle=
+process=
 prev=
 for a in "$@"; do
-  case "$prev" in --bundle|-b) bundle=$a ;; esac
-  case "$a" in --bundle=*) bundle=${a#--bundle=} ;; esac
+  case "$prev" in --bundle | -b) bundle=$a ;; --process | -p) process=$a ;; esac
+  case "$a" in --bundle=*) bundle=${a#--bundle=} ;; --process=*) process=${a#--process=} ;; esac
   prev=$a
 done
-if [ -n "$bundle" ] && [ -f "$bundle/config.json" ]; then
-  jq -c '(.process.capabilities // {}) |= with_entries(.value |= map(select(. != "CAP_SYS_RESOURCE")))' \
-    "$bundle/config.json" >"$bundle/config.json.chat4all" && mv "$bundle/config.json.chat4all" "$bundle/config.json"
-fi
+drop() { # drop FILE JQ-PATH
+  jq -c "($2 // {}) |= with_entries(.value |= map(select(. != \"CAP_SYS_RESOURCE\")))" "$1" >"$1.chat4all" && mv "$1.chat4all" "$1"
+}
+if [ -n "$bundle" ] && [ -f "$bundle/config.json" ]; then drop "$bundle/config.json" .process.capabilities; fi
+if [ -n "$process" ] && [ -f "$process" ]; then drop "$process" .capabilities; fi
 exec /usr/bin/runc "$@"
 EOF
   chmod 755 "$BIN/runc-chat4all"
