@@ -110,8 +110,8 @@ export class CassandraCluster extends Construct {
                     CASSANDRA_RACK: 'rack1',
                     CASSANDRA_ENDPOINT_SNITCH: 'GossipingPropertyFileSnitch',
                     CASSANDRA_NUM_TOKENS: '16',
+                    // The young generation is G1's to size: cassandra-env.sh wants HEAP_NEWSIZE only under CMS.
                     MAX_HEAP_SIZE: `${heap}M`,
-                    HEAP_NEWSIZE: `${Math.max(64, Math.floor(heap / 4))}M`,
                   }),
                 ],
                 volumeMounts: [{ name: 'data', mountPath: '/var/lib/cassandra' }],
