@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KafkaKraft } from '../src/infrastructure/kafka-kraft.js';
-import { PropsError } from '../src/common/validate.js';
+import type { PropsError } from '../src/common/validate.js';
 import { synthOf } from './support/synth.js';
 
 describe('PropsError', () => {
