@@ -49,12 +49,13 @@ describe('a chart generated from constructs', () => {
     assert.match(template, /printf "%d-%d" \(int64 \$\.Values\.limits\.minReplicas\) \(int64 \$\.Values\.limits\.maxReplicas\)/);
   });
 
-  it('puts what a boolean, an enum member or an optional value adds or removes under a condition', () => {
+  it('puts what a boolean, an enum member, an optional value or object adds or removes under a condition', () => {
     assert.match(template, /\{\{- if \$\.Values\.metrics \}\}\n---\napiVersion: v1\nkind: Service/);
     assert.match(template, /\{\{- if eq \(toString \$\.Values\.controller\) "traefik" \}\}\n---\napiVersion: traefik\.io\/v1alpha1\nkind: Middleware/);
     assert.match(template, /timeout: \{\{ printf "%ds" \(int64 \$\.Values\.timeoutSeconds\) \| toJson \}\}/);
     assert.match(template, /\{\{- if not \(eq \(toString \$\.Values\.controller\) "traefik"\) \}\}\n\s+nginx\.ingress\.kubernetes\.io\/proxy-read-timeout: \{\{ printf "%d" \(int64 \$\.Values\.timeoutSeconds\) \| toJson \}\}/);
     assert.match(template, /\{\{- if \$\.Values\.extra \}\}\n---\napiVersion: v1\nkind: Pod[\s\S]*cpu: \{\{ printf "%dm" \(int64 \$\.Values\.extraResources\.cpuMillis\) \| toJson \}\}/);
+    assert.match(template, /\{\{- if \$\.Values\.resources\.ephemeralMiB \}\}\n\s+limits:\n\s+ephemeral-storage: \{\{ printf "%dMi" \(int64 \$\.Values\.resources\.ephemeralMiB\.limit\) \| toJson \}\}/);
     assert.match(template, /\{\{- if \$\.Values\.storageClassName \}\}\n\s+storageClassName: \{\{ \$\.Values\.storageClassName \| toJson \}\}/);
   });
 
@@ -71,11 +72,24 @@ describe('a chart generated from constructs', () => {
   it('writes values.yaml and the schema from the props: defaults, docs, what the constructs accept', () => {
     const values = chart.get('values.yaml')!;
     // extraResources shows only with extra: true, and its default is learned there.
-    assert.deepEqual(parse(values), { name: 'web', replicas: 3, drainSeconds: 10, metrics: true, controller: 'nginx', timeoutSeconds: 60, limits: { minReplicas: 1, maxReplicas: 5 }, extra: false, extraResources: { cpuMillis: 100, memoryMiB: 64 } });
+    assert.deepEqual(parse(values), {
+      name: 'web',
+      replicas: 3,
+      drainSeconds: 10,
+      metrics: true,
+      controller: 'nginx',
+      timeoutSeconds: 60,
+      limits: { minReplicas: 1, maxReplicas: 5 },
+      resources: { cpuMillis: 200, memoryMiB: 256 },
+      extra: false,
+      extraResources: { cpuMillis: 100, memoryMiB: 64 },
+    });
+    assert.match(values, /# Ephemeral storage, MiB\.\n\s*# Unset by default: none\.\n\s*# ephemeralMiB:\n\s*# {3}request: ~\n\s*# {3}limit: ~\n/);
     assert.match(values, /# StorageClass of the claim\.\n\s*# Unset by default: the cluster's default class\.\n# storageClassName: ""/);
     const schema = JSON.parse(chart.get('values.schema.json')!);
     assert.deepEqual(schema.properties.replicas, { type: 'integer', description: 'Peers, odd.', default: 3, enum: [1, 3, 5, 7, 9] });
     assert.deepEqual(schema.properties.controller.enum, ['nginx', 'traefik']);
+    assert.deepEqual(schema.properties.resources.properties.ephemeralMiB.required, ['request', 'limit']);
     assert.equal(schema.additionalProperties, false);
     assert.match(chart.get('templates/validate.yaml')!, /if gt \(int64 \$\.Values\.limits\.minReplicas\) \(int64 \$\.Values\.limits\.maxReplicas\)/);
   });

@@ -134,6 +134,8 @@ describe('the Helm chart', { timeout: 600_000 }, () => {
       { limits: { minReplicas: 4, maxReplicas: 9 } },
       { extra: true },
       { extra: true, extraResources: { cpuMillis: 300, memoryMiB: 128 } },
+      { resources: { cpuMillis: 300, memoryMiB: 128, ephemeralMiB: { request: 50, limit: 200 } } },
+      { resources: { cpuMillis: 300, memoryMiB: 128 } },
     ];
     for (const values of cases) {
       it(`renders what the app synthesizes for ${JSON.stringify(values)}`, () => {

@@ -4,7 +4,7 @@ import { ChartGenerationError } from './errors.js';
 import { type Explanation, type Site, explainScalar, textOf } from './sites.js';
 import { type ChartSource, type Json, type JsonMap, type Scalar, type Snapshot, buildApp, snapshotOf, withValues } from './snapshot.js';
 import { type Cond, SiteMap, not } from './template-model.js';
-import { type ValueLeaf, type ValueObject, documentedDefault, groupOf, leavesOf } from './values-model.js';
+import { type ValueLeaf, type ValueNode, type ValueObject, documentedDefault, groupOf, leavesOf, optionalAncestors } from './values-model.js';
 
 /** What probing found out about one value. */
 export interface LeafFinding {
@@ -14,6 +14,8 @@ export interface LeafFinding {
   default: Scalar | undefined;
   /** Whether any probe changed anything. */
   effect: boolean;
+  /** For a value unset by default: one the constructs accepted, to give it when a probe needs it set. */
+  example?: Scalar;
 }
 
 /** A value (a boolean, an enum member, or any value of an optional one) that adds, removes or reshapes objects. */
@@ -37,6 +39,9 @@ export interface Discovery {
 }
 
 export const keyOf = (leaf: ValueLeaf): string => leaf.path.join('.');
+
+/** The props of the base synthesis: every default. */
+const TOP: JsonMap = Object.freeze({}) as JsonMap;
 
 /** Numbers tried for a group of values set together, each one distinct: base + 2i. */
 const GROUP_BASES = [4001, 1001, 201, 51, 11];
@@ -133,30 +138,33 @@ export class Discoverer {
   groupDefaults(leaf: ValueLeaf): Array<[readonly string[], Json]> {
     return groupOf(this.model, leaf)
       .filter((l) => l !== leaf)
-      .map((l) => [l.path, this.leaves.get(keyOf(l))!.default ?? null]);
+      .map((l) => {
+        const f = this.leaves.get(keyOf(l))!;
+        return [l.path, f.default ?? f.example ?? null];
+      });
   }
 
   discover(): Discovery {
-    const base = this.snapshot({});
+    const base = this.snapshot(TOP);
     if (base instanceof Error) throw base;
     const sites = this.sites;
     const contexts: ContextFinding[] = [];
     for (const group of this.groups()) {
-      if (group.length > 1) this.probeGroup(group, {}, base, sites);
-      else contexts.push(...this.probeLeaf(group[0]!, {}, base, sites, true));
+      if (group.length > 1) contexts.push(...this.probeGroup(group, TOP, base, sites, GROUP_BASES, group));
+      else contexts.push(...this.probeLeaf(group[0]!, TOP, base, sites, true));
     }
     const quiet = new Set([...this.leaves.values()].filter((f) => !f.effect).map((f) => f.key));
     for (const c of contexts) this.probeContext(c, contexts, quiet);
     return { model: this.model, leaves: this.leaves, base, sites, contexts };
   }
 
-  /** The values, each with those it must be set together with (see groupOf). */
+  /** The values, each with those it must be set together with (see groupOf), smaller groups first. */
   private groups(): ValueLeaf[][] {
+    const all = leavesOf(this.model).map((leaf) => groupOf(this.model, leaf));
     const done = new Set<string>();
     const out: ValueLeaf[][] = [];
-    for (const leaf of leavesOf(this.model)) {
-      if (done.has(keyOf(leaf))) continue;
-      const group = groupOf(this.model, leaf);
+    for (const group of [...all].sort((a, b) => a.length - b.length)) {
+      if (group.every((l) => done.has(keyOf(l)))) continue;
       group.forEach((l) => done.add(keyOf(l)));
       out.push(group);
     }
@@ -165,21 +173,49 @@ export class Discoverer {
 
   /**
    * Probes values that must be set together (their defaults unknown) with distinct numbers at
-   * once; learns their defaults. Values without effect here are left for the contexts.
+   * once; learns their defaults. Values without effect here are left for the contexts. When the
+   * values fill an optional object that is absent by default and adds fields, that object's
+   * presence opens a context.
    */
-  private probeGroup(group: ValueLeaf[], props: JsonMap, base: Snapshot, sites: SiteMap): void {
-    for (const start of GROUP_BASES) {
+  private probeGroup(group: ValueLeaf[], props: JsonMap, base: Snapshot, sites: SiteMap, starts: readonly number[], learn: readonly ValueLeaf[]): ContextFinding[] {
+    for (const start of starts) {
       const values = group.map((l, i): [ValueLeaf, Scalar] => [l, l.enum ? l.enum[0]! : l.type === 'number' ? start + 2 * i : l.type === 'boolean' ? true : `zq${i}x`]);
       const snapshot = this.snapshot(withValues(props, values.map(([l, v]) => [l.path, v])));
       if (snapshot instanceof Error) continue;
       const probe = this.explain(snapshot, base, values);
       if (probe === 'ambiguous') continue;
       const structural = probe.rest.filter(isStructural);
-      if (probe.rest.length > 0) throw this.unexplained(group.map(keyOf).join(', '), structural.length ? structural : probe.rest);
-      this.record(probe, sites, group);
-      return;
+      if (probe.rest.length === 0) {
+        this.record(probe, sites, learn);
+        return [];
+      }
+      const absent = this.absentObject(group);
+      if (!absent || structural.length < probe.rest.length || props !== TOP) throw this.unexplained(group.map(keyOf).join(', '), structural.length ? structural : probe.rest);
+      this.record(probe, sites, []);
+      return [this.presenceContext(absent, group, values)];
     }
     throw new ChartGenerationError('not_templatable', `${group.map(keyOf).join(', ')}: the constructs accepted none of the values tried`);
+  }
+
+  /** The innermost optional object on the group's way whose required values all lack a default. */
+  private absentObject(group: readonly ValueLeaf[]): Extract<ValueNode, { kind: 'object' }> | undefined {
+    const unknown = group.filter((l) => this.leaves.get(keyOf(l))!.default === undefined);
+    if (unknown.length === 0) return undefined;
+    const objects = optionalAncestors(this.model, unknown[0]!).filter((n): n is Extract<ValueNode, { kind: 'object' }> => n.kind === 'object');
+    const inner = objects[objects.length - 1];
+    const prefix = inner ? `${inner.path.join('.')}.` : '';
+    return inner && unknown.every((l) => keyOf(l).startsWith(prefix)) && group.every((l) => unknown.includes(l) || !keyOf(l).startsWith(prefix)) ? inner : undefined;
+  }
+
+  /** The context of an optional object given (with the probe's values) while the rest keeps its defaults. */
+  private presenceContext(object: Extract<ValueNode, { kind: 'object' }>, group: readonly ValueLeaf[], values: ReadonlyArray<readonly [ValueLeaf, Scalar]>): ContextFinding {
+    const owner = object.path.join('.');
+    const inside = values.filter(([l]) => keyOf(l).startsWith(`${owner}.`));
+    for (const [l, v] of inside) this.leaves.get(keyOf(l))!.example = v;
+    const props = withValues(TOP, [...this.groupDefaults(group[0]!), ...inside.map(([l, v]): [readonly string[], Json] => [l.path, v])]);
+    const snapshot = this.snapshot(props);
+    if (snapshot instanceof Error) throw snapshot;
+    return { owner, cond: { kind: 'truthy', leaf: owner }, props, snapshot, changes: diffSnapshots(this.snapshot(TOP) as Snapshot, snapshot), sites: new SiteMap() };
   }
 
   /**
@@ -293,18 +329,21 @@ export class Discoverer {
       else if (c.kind === 'object-added') collect(c.value.manifest);
       else if (c.kind === 'scalar' || c.kind === 'replaced') collect(c.probe);
     }
-    const owners = new Set(all.map((c) => c.owner));
+    const ownedBy = (key: string, owner: string) => key === owner || key.startsWith(`${owner}.`);
+    const owned = (key: string) => all.some((c) => ownedBy(key, c.owner));
     const derived = this.sites.leavesWith((s) => s.kind === 'list' || s.add !== undefined);
     for (const group of this.groups()) {
-      const unknown = group.filter((l) => quiet.has(keyOf(l)) && this.leaves.get(keyOf(l))!.default === undefined && !owners.has(keyOf(l)));
-      if (group.length > 1 && unknown.length === group.length) {
-        this.probeGroup(group, context.props, context.snapshot, context.sites);
+      const unknown = group.filter((l) => quiet.has(keyOf(l)) && this.leaves.get(keyOf(l))!.default === undefined && !owned(keyOf(l)));
+      const inOwner = group.filter((l) => keyOf(l) !== context.owner && ownedBy(keyOf(l), context.owner));
+      if (group.length > 1 && (unknown.length === group.length || inOwner.length > 0)) {
+        // Values of the object this context gives, or values that show only here: probed together.
+        this.probeGroup(group, context.props, context.snapshot, context.sites, GROUP_BASES.slice(1), unknown);
         continue;
       }
       for (const leaf of group) {
         const finding = this.leaves.get(keyOf(leaf))!;
         const own = finding.key === context.owner;
-        if (own ? leaf.type === 'boolean' || leaf.enum : owners.has(finding.key)) continue;
+        if (own ? leaf.type === 'boolean' || leaf.enum : owned(finding.key)) continue;
         const text = finding.default === undefined ? '' : textOf(finding.default);
         if (own || quiet.has(finding.key) || derived.has(finding.key) || (text !== '' && texts.some((t) => t.includes(text)))) {
           this.probeLeaf(leaf, context.props, context.snapshot, context.sites, false);

@@ -13,12 +13,17 @@ export interface ValueFacts {
 const keyOf = (node: ValueNode): string => node.path.join('.');
 const nameOf = (node: ValueNode): string => node.path[node.path.length - 1]!;
 
-/** The values tree with every known default, objects always present (templates read through them). */
+/**
+ * The values tree with every known default. Objects are present (templates read through them)
+ * unless they are optional and hold no default at all: such an object is given or not as a whole.
+ */
 export function defaultValues(node: ValueObject, facts: (key: string) => ValueFacts): Record<string, Json> {
   const out: Record<string, Json> = {};
   for (const child of node.children) {
-    if (child.kind === 'object') out[nameOf(child)] = defaultValues(child, facts);
-    else {
+    if (child.kind === 'object') {
+      const inner = defaultValues(child, facts);
+      if (!child.optional || Object.keys(inner).length > 0) out[nameOf(child)] = inner;
+    } else {
       const d = facts(keyOf(child)).default;
       if (d !== undefined) out[nameOf(child)] = d;
     }
@@ -54,7 +59,8 @@ function annotate(map: YAMLMap, node: ValueObject, facts: (key: string) => Value
     const text = describe(child, facts);
     const pair = map.items.find((p) => (p.key as { value?: unknown }).value === nameOf(child)) as Pair | undefined;
     if (!pair) {
-      pending.push(...(text ? [text] : []), ` ${nameOf(child)}: ${child.kind === 'leaf' && child.type === 'string' ? '""' : '~'}`);
+      const unset = child.kind === 'object' ? `${text ? `${text}\n` : ''} Unset by default${child.defaultDoc ? `: ${child.defaultDoc}` : ''}.` : text;
+      pending.push(...(unset ? [unset] : []), ...example(child).map((l) => ` ${l}`));
       continue;
     }
     const before = [...pending, ...(text ? [text] : [])].join('\n');
@@ -65,6 +71,12 @@ function annotate(map: YAMLMap, node: ValueObject, facts: (key: string) => Value
   if (pending.length > 0) map.comment = pending.join('\n');
 }
 
+/** How an unset value would be written: its name and a placeholder of its type, objects in full. */
+function example(node: ValueNode): string[] {
+  if (node.kind === 'leaf') return [`${nameOf(node)}: ${node.type === 'string' ? '""' : '~'}`];
+  return [`${nameOf(node)}:`, ...node.children.flatMap(example).map((l) => `  ${l}`)];
+}
+
 /** values.schema.json: types, enums, ranges and descriptions; no property that is not a value. */
 export function valuesSchema(model: ValueObject, facts: (key: string) => ValueFacts): Record<string, unknown> {
   return { $schema: 'http://json-schema.org/draft-07/schema#', ...schemaOf(model, facts) };
@@ -73,10 +85,12 @@ export function valuesSchema(model: ValueObject, facts: (key: string) => ValueFa
 function schemaOf(node: ValueNode, facts: (key: string) => ValueFacts): Record<string, unknown> {
   const description = node.description ? { description: node.description } : {};
   if (node.kind === 'object') {
+    const required = node.children.filter((c) => !c.optional).map(nameOf);
     return {
       type: 'object',
       ...description,
       additionalProperties: false,
+      ...(required.length > 0 ? { required } : {}),
       properties: Object.fromEntries(node.children.map((c) => [nameOf(c), schemaOf(c, facts)])),
     };
   }

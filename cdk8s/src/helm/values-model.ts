@@ -109,20 +109,33 @@ export function leavesOf(node: ValueNode): ValueLeaf[] {
   return node.kind === 'leaf' ? [node] : node.children.flatMap(leavesOf);
 }
 
-/**
- * The leaves that must be set together with `leaf`: a required property cannot be given alone, so
- * setting `resources.cpuMillis.request` means giving the whole (optional) `resources` object.
- */
-export function groupOf(root: ValueObject, leaf: ValueLeaf): ValueLeaf[] {
+/** The leaves reachable from `node` through required properties only. */
+function requiredLeaves(node: ValueNode): ValueLeaf[] {
+  return node.kind === 'leaf' ? [node] : node.children.filter((c) => !c.optional).flatMap(requiredLeaves);
+}
+
+/** The optional objects and leaves on the way from the root to `leaf`, outermost first. */
+export function optionalAncestors(root: ValueObject, leaf: ValueLeaf): ValueNode[] {
+  const out: ValueNode[] = [];
   let node: ValueNode = root;
-  let group: ValueNode = leaf;
   for (const name of leaf.path) {
     const child: ValueNode | undefined = node.kind === 'object' ? node.children.find((c) => c.path[c.path.length - 1] === name) : undefined;
     if (!child) break;
-    if (child.optional) group = child;
+    if (child.optional) out.push(child);
     node = child;
   }
-  return leavesOf(group).filter((l) => l === leaf || !l.optional);
+  return out;
+}
+
+/**
+ * The leaves that must be set together with `leaf`: every optional object on its way, once given,
+ * needs its required properties, so setting `resources.cpuMillis.request` means giving the whole
+ * (optional) `resources` object, and `resources.ephemeralMiB.request` its `limit` as well.
+ */
+export function groupOf(root: ValueObject, leaf: ValueLeaf): ValueLeaf[] {
+  const needed = new Set<ValueLeaf>([leaf]);
+  for (const node of optionalAncestors(root, leaf)) requiredLeaves(node).forEach((l) => needed.add(l));
+  return leavesOf(root).filter((l) => needed.has(l));
 }
 
 /** The `@default` tag's value when it is a plain literal (a number, a quoted string, true/false, an enum member). */
