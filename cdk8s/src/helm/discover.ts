@@ -91,7 +91,7 @@ function isPropsError(e: unknown): boolean {
  */
 export class Discoverer {
   private readonly snapshots = new Map<string, Snapshot | Error>();
-  private readonly constructions = new Map<string, Error | undefined>();
+  private readonly constructions = new Map<string, boolean | Error>();
   readonly leaves = new Map<string, LeafFinding>();
   /** The sites of the base synthesis. */
   private readonly sites = new SiteMap();
@@ -105,33 +105,28 @@ export class Discoverer {
 
   /** The synthesis of `props`, or the PropsError the constructs threw (cached). */
   snapshot(props: JsonMap): Snapshot | Error {
+    return this.attempt(this.snapshots, props, () => snapshotOf(this.source, props));
+  }
+
+  /** The PropsError the constructs throw for `props` (building only), or undefined when they accept them (cached). */
+  rejection(props: JsonMap): Error | undefined {
+    const built = this.attempt(this.constructions, props, () => buildApp(this.source, props) !== undefined);
+    return built instanceof Error ? built : undefined;
+  }
+
+  private attempt<T>(cache: Map<string, T | Error>, props: JsonMap, run: () => T): T | Error {
     const key = JSON.stringify(props);
-    let out = this.snapshots.get(key);
+    let out = cache.get(key);
     if (out === undefined) {
       try {
-        out = snapshotOf(this.source, props);
+        out = run();
       } catch (e) {
         if (!isPropsError(e)) throw e;
         out = e as Error;
       }
-      this.snapshots.set(key, out);
+      cache.set(key, out);
     }
     return out;
-  }
-
-  /** The PropsError the constructs throw for `props`, or undefined when they accept them (cached). */
-  rejection(props: JsonMap): Error | undefined {
-    const key = JSON.stringify(props);
-    if (!this.constructions.has(key)) {
-      try {
-        buildApp(this.source, props);
-        this.constructions.set(key, undefined);
-      } catch (e) {
-        if (!isPropsError(e)) throw e;
-        this.constructions.set(key, e as Error);
-      }
-    }
-    return this.constructions.get(key);
   }
 
   /** The other values `leaf` must be given with, at their defaults. */

@@ -1,5 +1,4 @@
 import { Document, Scalar as YamlScalar } from 'yaml';
-import { isCreateOnlySecret } from './snapshot.js';
 import type { Cond, Part, TNode, TObject } from './template-model.js';
 
 /** How a value is typed in the chart's values, which decides how templates format it. */
@@ -61,11 +60,7 @@ export class TemplateRenderer {
   /** One manifest: a `---` document, under `{{- if }}` when conditional. */
   object(object: TObject): string {
     const lines: string[] = [];
-    const createOnly = isCreateOnlySecret(plainMetadata(object));
-    if (createOnly) {
-      const name = (object.node.entries.find((e) => e.key === 'metadata')?.node as Extract<TNode, { kind: 'map' }>).entries.find((e) => e.key === 'name')!.node;
-      lines.push(`{{- ${SECRET} := lookup "v1" "Secret" $.Release.Namespace (${this.expr(name)}) | default dict }}`);
-    }
+    if (object.keepsValuesOf) lines.push(`{{- ${SECRET} := lookup "v1" "Secret" $.Release.Namespace (${this.expr(object.keepsValuesOf)}) | default dict }}`);
     const body = `---\n${this.yaml(object.node)}`;
     if (!object.when) return [...lines, body].join('\n');
     return [`{{- if ${condExpr(object.when)} }}`, ...lines, body.trimEnd(), '{{- end }}', ''].join('\n');
@@ -172,14 +167,4 @@ export class TemplateRenderer {
     this.pending.delete(name);
     return render();
   }
-}
-
-/** Enough of a manifest (kind and annotations) to tell a create-only Secret. */
-function plainMetadata(object: TObject): { [key: string]: never } {
-  const get = (node: TNode | undefined, key: string) => (node?.kind === 'map' ? node.entries.find((e) => e.key === key && !e.when)?.node : undefined);
-  const kind = get(object.node, 'kind');
-  const annotations = get(get(object.node, 'metadata'), 'annotations');
-  const plain = (node: TNode | undefined): unknown =>
-    node?.kind === 'scalar' ? node.value : node?.kind === 'map' ? Object.fromEntries(node.entries.map((e) => [e.key, plain(e.node)])) : undefined;
-  return { kind: plain(kind), metadata: { annotations: plain(annotations) } } as never;
 }

@@ -47,6 +47,8 @@ export interface TObject {
   readonly path: string;
   readonly node: Extract<TNode, { kind: 'map' }>;
   when?: Cond;
+  /** For a create-only Secret: its name, looked up at install to keep the values it has. */
+  readonly keepsValuesOf?: TNode;
 }
 
 /** The sites found in a synthesis, by object and pointer. */

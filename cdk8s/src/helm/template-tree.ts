@@ -16,8 +16,9 @@ export function buildObjects(snapshot: Snapshot, sites: SiteMap, files: ChartFil
   return [...snapshot.values()].map((o) => {
     const node = toNode(o.path, o.manifest, [], sites) as Extract<TNode, { kind: 'map' }>;
     if (o.manifest.kind === 'ConfigMap') moveDataToFiles(node, o.manifest, files);
-    if (isCreateOnlySecret(o.manifest)) renameEntry(node, 'stringData', 'data');
-    return { chart: o.chart, path: o.path, node };
+    if (!isCreateOnlySecret(o.manifest)) return { chart: o.chart, path: o.path, node };
+    renameEntry(node, 'stringData', 'data');
+    return { chart: o.chart, path: o.path, node, keepsValuesOf: nodeAt(node, ['metadata', 'name']) };
   });
 }
 
