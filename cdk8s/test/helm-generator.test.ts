@@ -53,6 +53,7 @@ describe('a chart generated from constructs', () => {
     assert.match(template, /\{\{- if \$\.Values\.metrics \}\}\n---\napiVersion: v1\nkind: Service/);
     assert.match(template, /\{\{- if eq \(toString \$\.Values\.controller\) "traefik" \}\}\n---\napiVersion: traefik\.io\/v1alpha1\nkind: Middleware/);
     assert.match(template, /timeout: \{\{ printf "%ds" \(int64 \$\.Values\.timeoutSeconds\) \| toJson \}\}/);
+    assert.match(template, /timeoutMs: \{\{ \(mul \(int64 \$\.Values\.timeoutSeconds\) 1000\) \}\}/);
     assert.match(template, /\{\{- if not \(eq \(toString \$\.Values\.controller\) "traefik"\) \}\}\n\s+nginx\.ingress\.kubernetes\.io\/proxy-read-timeout: \{\{ printf "%d" \(int64 \$\.Values\.timeoutSeconds\) \| toJson \}\}/);
     assert.match(template, /\{\{- if \$\.Values\.extra \}\}\n---\napiVersion: v1\nkind: Pod[\s\S]*cpu: \{\{ printf "%dm" \(int64 \$\.Values\.extraResources\.cpuMillis\) \| toJson \}\}/);
     assert.match(template, /\{\{- if \$\.Values\.resources\.ephemeralMiB \}\}\n\s+limits:\n\s+ephemeral-storage: \{\{ printf "%dMi" \(int64 \$\.Values\.resources\.ephemeralMiB\.limit\) \| toJson \}\}/);

@@ -1,12 +1,12 @@
 import { stringify } from 'yaml';
 import { Discoverer, type Discovery } from './discover.js';
 import { TemplateRenderer, type ValueType } from './render.js';
-import type { ChartSource } from './snapshot.js';
 import type { TNode, TObject } from './template-model.js';
 import { type ChartFiles, buildObjects, graft } from './template-tree.js';
 import { type LearnedValidation, type Relation, learnValidation } from './validation.js';
-import { type ValueFacts, valuesSchema, valuesYaml } from './values-files.js';
-import { readValuesModel } from './values-model.js';
+import type { ChartSource, Json } from './snapshot.js';
+import { type ValueFacts, defaultValues, valuesSchema, valuesYaml } from './values-files.js';
+import { type ValueObject, readValuesModel } from './values-model.js';
 
 /** Chart.yaml's fields, and the sentence every generated file starts with. */
 export interface ChartMetadata {
@@ -48,7 +48,8 @@ export function generateChart(source: ChartSource, metadata: ChartMetadata): Cha
     out.set(`templates/${chart}.yaml`, `${header}\n${inChart.map((o) => renderer.object(o)).join('\n')}`);
   }
   for (const crd of objects.filter(isCrd)) out.set(`crds/${nameOf(crd)}.yaml`, `${header}\n${renderer.object(crd)}`);
-  if (validation.relations.length > 0) out.set('templates/validate.yaml', `${header}\n${validateTemplate(validation)}`);
+  const absent = absentObjects(model, defaultValues(model, facts));
+  if (validation.relations.length > 0) out.set('templates/validate.yaml', `${header}\n${validateTemplate(validation, absent)}`);
   for (const [path, text] of files) out.set(path, text);
   out.set('files/README.md', `# Files of the chart\n\n${metadata.generatedBy} Templates read them with \`.Files.Get\`.\n`);
   return out;
@@ -98,14 +99,34 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 
 const FAILS = { '<=': ['gt', 'must not exceed'], '<': ['ge', 'must be below'], '>=': ['lt', 'must not be below'], '>': ['le', 'must exceed'] } as const;
 
-/** `fail` for each relation between two values, which JSON Schema cannot state. */
-function validateTemplate(validation: LearnedValidation): string {
+/** The optional objects left out of the default values (given whole or not at all), by dotted path. */
+function absentObjects(model: ValueObject, defaults: Record<string, Json>): string[] {
+  const out: string[] = [];
+  const walk = (node: ValueObject, values: Record<string, Json> | undefined) => {
+    for (const child of node.children) {
+      if (child.kind !== 'object') continue;
+      const inner = values?.[child.path[child.path.length - 1]!] as Record<string, Json> | undefined;
+      if (inner === undefined) out.push(child.path.join('.'));
+      walk(child, inner);
+    }
+  };
+  walk(model, defaults);
+  return out;
+}
+
+/**
+ * `fail` for each relation between two values, which JSON Schema cannot state; a value inside an
+ * object that is absent by default is compared only when the object is given.
+ */
+function validateTemplate(validation: LearnedValidation, absent: readonly string[]): string {
   const rule = (r: Relation) => {
     const [test, words] = FAILS[r.op];
     const a = `(int64 $.Values.${r.leaf})`;
     const b = `(int64 $.Values.${r.other})`;
     const message = `${r.leaf} (%d) ${words} ${r.other} (%d)`;
-    return `{{- if ${test} ${a} ${b} }}\n{{- fail (printf ${JSON.stringify(message)} ${a} ${b}) }}\n{{- end }}`;
+    const guards = absent.filter((o) => r.leaf.startsWith(`${o}.`) || r.other.startsWith(`${o}.`)).map((o) => `$.Values.${o}`);
+    const when = guards.length > 0 ? `and ${guards.join(' ')} (${test} ${a} ${b})` : `${test} ${a} ${b}`;
+    return `{{- if ${when} }}\n{{- fail (printf ${JSON.stringify(message)} ${a} ${b}) }}\n{{- end }}`;
   };
   return `${validation.relations.map(rule).join('\n')}\n`;
 }

@@ -45,6 +45,8 @@ const TOP: JsonMap = Object.freeze({}) as JsonMap;
 
 /** Numbers tried for a group of values set together, each one distinct: base + 2i. */
 const GROUP_BASES = [4001, 1001, 201, 51, 11];
+/** The same inside a context, whose own values came from GROUP_BASES. */
+const CONTEXT_GROUP_BASES = [8001, 2001, 301, 71, 21];
 /** Strings tried for a string whose default is unknown, in shapes validators commonly accept. */
 const STRING_SHAPES = ['zqxv', 'zqxv.zqyw', '/zqxv', 'zqxv-zqyw', 'zqxv:1', 'Zqxvzqywzqxvzqywzqxvzq'];
 
@@ -69,11 +71,21 @@ export function candidatesFor(leaf: ValueLeaf, known: Scalar | undefined): Scala
   return [...new Set(out)].filter((v) => v !== known);
 }
 
+/** A field a probed value explains: its sites, and the default the base shows there. */
+interface Explained {
+  readonly object: string;
+  readonly at: Seg[];
+  readonly leaf: string;
+  readonly sites: Site[];
+  readonly default: Scalar;
+  readonly base: Scalar;
+  readonly probed: Scalar;
+}
+
 interface Probe {
   readonly value: Scalar;
   readonly snapshot: Snapshot;
-  readonly explained: Array<{ readonly object: string; readonly at: Seg[]; readonly sites: Site[] }>;
-  readonly defaults: Map<string, Scalar[]>;
+  readonly explained: Explained[];
   /** Structural changes and scalars the probed values do not explain. */
   readonly rest: Change[];
 }
@@ -207,7 +219,11 @@ export class Discoverer {
     const owner = object.path.join('.');
     const inside = values.filter(([l]) => keyOf(l).startsWith(`${owner}.`));
     for (const [l, v] of inside) this.leaves.get(keyOf(l))!.example = v;
-    const props = withValues(TOP, [...this.groupDefaults(group[0]!), ...inside.map(([l, v]): [readonly string[], Json] => [l.path, v])]);
+    const given = new Map(inside.map(([l, v]) => [l, v]));
+    const props = withValues(
+      TOP,
+      group.map((l): [readonly string[], Json] => [l.path, given.has(l) ? given.get(l)! : (this.leaves.get(keyOf(l))!.default ?? null)]),
+    );
     const snapshot = this.snapshot(props);
     if (snapshot instanceof Error) throw snapshot;
     return { owner, cond: { kind: 'truthy', leaf: owner }, props, snapshot, changes: diffSnapshots(this.snapshot(TOP) as Snapshot, snapshot), sites: new SiteMap() };
@@ -256,7 +272,7 @@ export class Discoverer {
       if (probe.rest.length === 0) continue;
       const structural = probe.rest.filter(isStructural);
       if (!topLevel) {
-        if (structural.length > 0 && !this.isContextOwner(leaf)) throw this.unexplained(keyOf(leaf), structural);
+        if (!this.isContextOwner(leaf)) throw this.unexplained(keyOf(leaf), structural.length ? structural : probe.rest);
         continue;
       }
       const cond = this.contextCond(leaf, probe);
@@ -330,9 +346,9 @@ export class Discoverer {
     for (const group of this.groups()) {
       const unknown = group.filter((l) => quiet.has(keyOf(l)) && this.leaves.get(keyOf(l))!.default === undefined && !owned(keyOf(l)));
       const inOwner = group.filter((l) => keyOf(l) !== context.owner && ownedBy(keyOf(l), context.owner));
-      if (group.length > 1 && (unknown.length === group.length || inOwner.length > 0)) {
-        // Values of the object this context gives, or values that show only here: probed together.
-        this.probeGroup(group, context.props, context.snapshot, context.sites, GROUP_BASES.slice(1), unknown);
+      if (group.length > 1 && (unknown.length > 0 || inOwner.length > 0)) {
+        // Values of the object this context gives, or values with no default yet: probed together.
+        this.probeGroup(group, context.props, context.snapshot, context.sites, CONTEXT_GROUP_BASES, unknown);
         continue;
       }
       for (const leaf of group) {
@@ -349,8 +365,7 @@ export class Discoverer {
 
   /** Explains each scalar change by one of the probed values; the rest is left over. */
   private explain(snapshot: Snapshot, base: Snapshot, values: ReadonlyArray<readonly [ValueLeaf, Scalar]>): Probe | 'ambiguous' {
-    const explained: Probe['explained'] = [];
-    const defaults = new Map<string, Scalar[]>();
+    const explained: Explained[] = [];
     const rest: Change[] = [];
     for (const change of diffSnapshots(base, snapshot)) {
       if (change.kind !== 'scalar') {
@@ -363,7 +378,7 @@ export class Discoverer {
         if (e === 'ambiguous') return 'ambiguous';
         if (e) fits.push([leaf, e]);
       }
-      const exact = fits.filter(([, e]) => e.sites.every((s) => s.kind !== 'value' || s.add === undefined));
+      const exact = fits.filter(([, e]) => e.sites.every((s) => s.kind !== 'value' || (s.add === undefined && s.mul === undefined)));
       const chosen = exact.length > 0 ? exact : fits;
       if (chosen.length > 1) return 'ambiguous';
       if (chosen.length === 0) {
@@ -371,21 +386,28 @@ export class Discoverer {
         continue;
       }
       const [leaf, e] = chosen[0]!;
-      explained.push({ object: change.object, at: change.at, sites: e.sites });
-      defaults.set(keyOf(leaf), [...(defaults.get(keyOf(leaf)) ?? []), e.default]);
+      explained.push({ object: change.object, at: change.at, leaf: keyOf(leaf), sites: e.sites, default: e.default, base: change.base, probed: change.probe });
     }
-    return { value: values.length === 1 ? values[0]![1] : null, snapshot, explained, defaults, rest };
+    return { value: values.length === 1 ? values[0]![1] : null, snapshot, explained, rest };
   }
 
-  /** Keeps an offset or a list only when a second value shows the same; otherwise the field is unexplained. */
+  /**
+   * Keeps an offset or a list only when a second value shows the same. A whole number that moved
+   * otherwise may be linear in the value (seconds to milliseconds: k·x + c), which two values and
+   * the base settle; anything else is unexplained.
+   */
   private confirmDerived(first: Probe, second: Probe): void {
-    const again = new Map(second.explained.map((e) => [`${e.object}${JSON.stringify(e.at)}`, e.sites]));
+    const again = new Map(second.explained.map((e) => [`${e.object}${JSON.stringify(e.at)}`, e]));
     for (let i = first.explained.length - 1; i >= 0; i--) {
       const e = first.explained[i]!;
       if (!e.sites.some((s) => s.kind === 'list' || s.add !== undefined)) continue;
-      if (!isDeepStrictEqual(again.get(`${e.object}${JSON.stringify(e.at)}`), e.sites)) {
+      const e2 = again.get(`${e.object}${JSON.stringify(e.at)}`);
+      if (e2 && isDeepStrictEqual(e2.sites, e.sites)) continue;
+      const linear = e2 ? linearIn(e, first.value, e2, second.value) : undefined;
+      if (linear) first.explained[i] = linear;
+      else {
         first.explained.splice(i, 1);
-        first.rest.push({ kind: 'scalar', object: e.object, at: e.at, probeAt: e.at, base: null, probe: null });
+        first.rest.push({ kind: 'scalar', object: e.object, at: e.at, probeAt: e.at, base: e.base, probe: e.probed });
       }
     }
   }
@@ -394,7 +416,7 @@ export class Discoverer {
   private record(probe: Probe, sites: SiteMap, leaves: readonly ValueLeaf[]): void {
     for (const e of probe.explained) sites.add(e.object, e.at, e.sites);
     for (const leaf of leaves) {
-      const seen = probe.defaults.get(keyOf(leaf)) ?? [];
+      const seen = probe.explained.filter((e) => e.leaf === keyOf(leaf)).map((e) => e.default);
       if (seen.length === 0) continue;
       const finding = this.leaves.get(keyOf(leaf))!;
       finding.effect = true;
@@ -417,4 +439,17 @@ export class Discoverer {
     return new ChartGenerationError('not_templatable', `${what} changes the manifests in a way a template cannot express (derive it at run time, or make it a boolean, an enum or an optional value):\n${lines.join('\n')}`,
     );
   }
+}
+
+/** A whole-number field equal to k·value + c for both probes and the base (an integer default), or undefined. */
+function linearIn(e1: Explained, v1: Scalar, e2: Explained, v2: Scalar): Explained | undefined {
+  const site = e1.sites[0];
+  if (e1.sites.length !== 1 || site?.kind !== 'value' || typeof v1 !== 'number' || typeof v2 !== 'number' || v1 === v2) return undefined;
+  if (typeof e1.probed !== 'number' || typeof e2.probed !== 'number' || typeof e1.base !== 'number') return undefined;
+  const k = (e2.probed - e1.probed) / (v2 - v1);
+  const c = e1.probed - k * v1;
+  const d = (e1.base - c) / k;
+  if (!Number.isInteger(k) || k === 0 || !Number.isInteger(c) || !Number.isInteger(d)) return undefined;
+  const { add: _, ...rest } = site;
+  return { ...e1, sites: [{ ...rest, mul: k, ...(c !== 0 ? { add: c } : {}) }], default: d };
 }

@@ -11,7 +11,8 @@ const SECRET = '$existing';
 function valueExpr(part: Extract<Part, { kind: 'value' }>, typeOf: (leaf: string) => ValueType): string {
   const ref = `$.Values.${part.leaf}`;
   if (typeOf(part.leaf) !== 'integer') return ref;
-  return part.add === undefined ? `(int64 ${ref})` : `(add (int64 ${ref}) ${part.add})`;
+  const scaled = part.mul === undefined ? `(int64 ${ref})` : `(mul (int64 ${ref}) ${part.mul})`;
+  return part.add === undefined ? scaled : `(add ${scaled} ${part.add})`;
 }
 
 function verbOf(part: Part, typeOf: (leaf: string) => ValueType): string {

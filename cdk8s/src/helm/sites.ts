@@ -2,12 +2,12 @@ import type { Scalar } from './snapshot.js';
 
 /**
  * Where a value shows in one scalar of the base synthesis, as a range of its text:
- * - `value`: the value itself (or, for a whole number, the value plus `add`);
+ * - `value`: the value itself (or, for a whole number, the value times `mul` plus `add`);
  * - `list`: the whole scalar is `count` items joined by `separator`, each item the first one with
  *   its index in place of the `index` ranges (e.g. `kafka-0.kafka-headless:9092,kafka-1...`).
  */
 export type Site =
-  | { readonly kind: 'value'; readonly leaf: string; readonly start: number; readonly end: number; readonly add?: number }
+  | { readonly kind: 'value'; readonly leaf: string; readonly start: number; readonly end: number; readonly add?: number; readonly mul?: number }
   | {
       readonly kind: 'list';
       readonly leaf: string;

@@ -13,7 +13,7 @@ export type Cond =
 /** A piece of a templated scalar. */
 export type Part =
   | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'value'; readonly leaf: string; readonly add?: number }
+  | { readonly kind: 'value'; readonly leaf: string; readonly add?: number; readonly mul?: number }
   | { readonly kind: 'index' }
   | { readonly kind: 'list'; readonly leaf: string; readonly separator: string; readonly item: readonly Part[] };
 

@@ -57,7 +57,8 @@ export function partsOf(text: string, sites: readonly Site[]): Part[] {
 }
 
 function valuePart(site: Site): Part {
-  return site.kind === 'value' && site.add !== undefined ? { kind: 'value', leaf: site.leaf, add: site.add } : { kind: 'value', leaf: site.leaf };
+  if (site.kind !== 'value') return { kind: 'value', leaf: site.leaf };
+  return { kind: 'value', leaf: site.leaf, ...(site.add !== undefined ? { add: site.add } : {}), ...(site.mul !== undefined ? { mul: site.mul } : {}) };
 }
 
 function split(text: string, ranges: Array<{ start: number; end: number; part: Part }>): Part[] {

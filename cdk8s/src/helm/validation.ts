@@ -70,8 +70,10 @@ class NumberLearner {
     this.key = keyOf(leaf);
   }
 
+  /** The value `leaf` has in the props this learning builds: its default, or the example given when it has none. */
   private defaultOf(leaf: ValueLeaf): number | undefined {
-    const d = this.discoverer.leaves.get(keyOf(leaf))!.default;
+    const f = this.discoverer.leaves.get(keyOf(leaf))!;
+    const d = f.default ?? f.example;
     return typeof d === 'number' ? d : undefined;
   }
 
