@@ -1,4 +1,4 @@
-# Kubernetes: cdk8s manifests, the Helm chart, a kind cluster, and the tests against a real
+# Kubernetes: cdk8s manifests, the Helm chart generated from them, a kind cluster, and the tests against a real
 # kube-apiserver. Included by the root Makefile; docs/kubernetes.md walks through it.
 #
 #   make kind-up images kind-load deploy     nothing to a running platform on kind
@@ -21,9 +21,9 @@ KUBE_TOOLS = eval "$$(scripts/kube.sh env)"
 synth: install ## Synthesize the Kubernetes manifests from cdk8s into cdk8s/dist/ (PROFILE=default|small)
 	$(call synth_into_dist,$(PROFILE))
 
-.PHONY: chart-files
-chart-files: install ## Regenerate charts/chat4all/{files,crds} from their cdk8s sources (scripts, dashboards, CRD)
-	node --import tsx cdk8s/src/chart-files.ts charts/chat4all
+.PHONY: chart
+chart: install ## Generate the Helm chart charts/chat4all from the cdk8s constructs: templates, values, schema, files, CRD
+	node --import tsx cdk8s/src/helm/chat4all-chart.ts charts/chat4all
 
 .PHONY: helm-lint
 helm-lint: ## helm lint --strict and helm template of charts/chat4all (helm from scripts/kube.sh install)
@@ -31,11 +31,11 @@ helm-lint: ## helm lint --strict and helm template of charts/chat4all (helm from
 	$(KUBE_TOOLS) && helm lint --strict charts/chat4all && helm template chat4all charts/chat4all --include-crds >/dev/null
 
 .PHONY: test-cdk8s
-test-cdk8s: install ## cdk8s construct, chart snapshot, dashboard-metrics and chart-drift tests
+test-cdk8s: install ## cdk8s construct, chart snapshot and dashboard-metrics tests; the chart generator; charts/chat4all up to date
 	$(NODE_TEST) $(CDK8S_UNIT_TESTS)
 
 .PHONY: test-kube
-test-kube: install ## Manifests against a real kube-apiserver: dry-run of cdk8s/dist and the Helm chart, CRD schema, Helm parity
+test-kube: install ## Manifests against a real kube-apiserver: dry-run of cdk8s/dist, helm install, CRD schema; helm template equal to cdk8s synth
 	scripts/kube.sh install
 	$(NODE_TEST) $(CDK8S_KUBE_TESTS)
 

@@ -33,9 +33,9 @@ export const PROFILES: Readonly<Record<string, Chat4AllProps>> = {
     ...SMALL,
     infrastructure: {
       ...SMALL.infrastructure,
-      cassandra: { ...SMALL.infrastructure?.cassandra, extraJvmOptions: ['-Dcassandra.ring_delay_ms=5000', '-Dcassandra.skip_wait_for_gossip_to_settle=0'] },
+      cassandra: { ...SMALL.infrastructure?.cassandra, extraJvmOptions: '-Dcassandra.ring_delay_ms=5000 -Dcassandra.skip_wait_for_gossip_to_settle=0' },
     },
-    observability: { ...SMALL.observability, grafana: false },
+    observability: { ...SMALL.observability, grafana: { enabled: false } },
   },
 };
 

@@ -63,6 +63,24 @@ describe('manifests on a real API server', { timeout: 600_000 }, () => {
     assert.equal(applied.length, parseManifests(t.stdout).length);
   });
 
+  it('installs the Helm chart for real, and an upgrade keeps the secrets it drew (lookup)', () => {
+    const release = `c4a-${randomBytes(3).toString('hex')}`;
+    const helmNs = `${ns}-helm`;
+    const helm = (...args: string[]) => run('helm', [...args, '--namespace', helmNs], { env });
+    const jwt = () => kubectl(['get', 'secret', 'chat4all-jwt', '-n', helmNs, '-o', 'jsonpath={.data.JWT_SECRET}']).stdout;
+    // As docs/kubernetes.md tells: helm install chat4all charts/chat4all -n chat4all --create-namespace --set ...
+    ok(helm('install', release, CHART, '--create-namespace', '--set', 'platform.ingress.host=chat.example.com', '--set', 'platform.ingress.certManagerClusterIssuer=letsencrypt'), 'helm install');
+    const ingress = JSON.parse(kubectl(['get', 'ingress', 'chat4all', '-n', helmNs, '-o', 'json']).stdout);
+    assert.equal(ingress.spec.rules[0].host, 'chat.example.com');
+    assert.equal(ingress.metadata.annotations['cert-manager.io/cluster-issuer'], 'letsencrypt');
+    const drawn = jwt();
+    assert.ok(Buffer.from(drawn, 'base64').length >= 48, `JWT_SECRET: ${drawn}`);
+    ok(helm('upgrade', release, CHART, '--reuse-values', '--set', 'platform.logLevel=debug'), 'helm upgrade');
+    assert.equal(jwt(), drawn, 'an upgrade drew a new JWT key');
+    const api = JSON.parse(kubectl(['get', 'deployment', 'chat4all-api', '-n', helmNs, '-o', 'json']).stdout);
+    assert.ok(api.spec.template.spec.containers[0].env.some((e: { name: string; value?: string }) => e.name === 'LOG_LEVEL' && e.value === 'debug'), 'the upgrade did not apply');
+  });
+
   it('never resets the gateway count the operator set: a re-apply keeps it', () => {
     const platform = readFileSync(join(dist, 'platform.k8s.yaml'), 'utf8');
     const apply = () => kubectl(['apply', '-n', ns, '--server-side', '--field-manager=chat4all', '-f', '-'], platform);

@@ -1,9 +1,32 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CassandraCluster } from '../src/infrastructure/cassandra-cluster.js';
 import { KafkaKraft } from '../src/infrastructure/kafka-kraft.js';
 import { RedisSentinel } from '../src/infrastructure/redis-sentinel.js';
 import { envOf, one, synthOf } from './support/synth.js';
+
+/**
+ * Runs the Redis init script as pod 1 of a fresh set (no Sentinel answers: a `redis-cli` that
+ * prints nothing), writing into a temporary directory instead of /conf; returns sentinel.conf.
+ */
+function runRedisInit(script: string, env: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'redis-init-'));
+  try {
+    writeFileSync(join(dir, 'redis-cli'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const r = spawnSync('sh', ['-c', script.replaceAll('/conf/', `${dir}/`)], {
+      encoding: 'utf8',
+      env: { PATH: `${dir}:${process.env.PATH}`, HOSTNAME: 'chat4all-redis-1', POD_NAMESPACE: 'ns', REDIS_SET: 'chat4all-redis', REDIS_HEADLESS: 'h', MASTER_NAME: 'mymaster', REDIS_PORT: '6379', SENTINEL_PORT: '26379', DOWN_AFTER_MS: '5000', FAILOVER_TIMEOUT_MS: '60000', ...env },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return readFileSync(join(dir, 'sentinel.conf'), 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe('RedisSentinel', () => {
   const objects = synthOf((s) => new RedisSentinel(s, 'Redis'));
@@ -21,14 +44,22 @@ describe('RedisSentinel', () => {
     assert.deepEqual(headless.spec.ports.map((p: any) => [p.name, p.port]), [['redis', 6379], ['sentinel', 26379]]);
   });
 
-  it('configures Sentinel with a majority quorum and hostnames', () => {
+  it('configures Sentinel with hostnames and leaves the quorum to the pods unless set', () => {
     const env = envOf(sts.spec.template.spec.initContainers[0]);
-    assert.equal(env.SENTINEL_QUORUM, '2');
+    assert.equal(env.SENTINEL_QUORUM, undefined);
     assert.equal(env.MASTER_NAME, 'mymaster');
     const init = one(objects, 'ConfigMap', 'chat4all-redis-scripts').data['init.sh'];
     assert.match(init, /sentinel resolve-hostnames yes/);
-    assert.match(init, /sentinel monitor \$MASTER_NAME \$master \$REDIS_PORT \$SENTINEL_QUORUM/);
     assert.match(init, /replicaof \$master/);
+    const set = synthOf((s) => new RedisSentinel(s, 'R', { quorum: 3 }));
+    assert.equal(envOf(one(set, 'StatefulSet').spec.template.spec.initContainers[0]).SENTINEL_QUORUM, '3');
+  });
+
+  it('runs init.sh to a Sentinel whose quorum is a majority of the pods, or SENTINEL_QUORUM', () => {
+    const init = one(objects, 'ConfigMap', 'chat4all-redis-scripts').data['init.sh'];
+    assert.match(runRedisInit(init, { REDIS_REPLICAS: '5' }), /^sentinel monitor mymaster chat4all-redis-0\.h\.ns\.svc 6379 3$/m);
+    assert.match(runRedisInit(init, { REDIS_REPLICAS: '3' }), /^sentinel monitor mymaster \S+ 6379 2$/m);
+    assert.match(runRedisInit(init, { REDIS_REPLICAS: '5', SENTINEL_QUORUM: '4' }), /^sentinel monitor mymaster \S+ 6379 4$/m);
   });
 
   it('fails over before a stopping master goes away', () => {

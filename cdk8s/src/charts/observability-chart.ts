@@ -9,11 +9,14 @@ export interface ObservabilityChartProps extends ChartProps {
   readonly grafanaAdminPassword: SecretKeyRef;
   /** @default Prometheus defaults */
   readonly prometheus?: PrometheusProps;
-  /**
-   * Grafana's props, or `false` for none (a cluster that cannot pull Grafana's image: every other
-   * image is built by `make images`, Grafana's is not). @default Grafana defaults
-   */
-  readonly grafana?: Omit<GrafanaProps, 'prometheusUrl' | 'adminPassword'> | false;
+  /** Grafana's props. @default Grafana defaults */
+  readonly grafana?: Omit<GrafanaProps, 'prometheusUrl' | 'adminPassword'> & {
+    /**
+     * Whether Grafana runs at all: off on a cluster that cannot pull its image (every other image
+     * is built by `make images`, Grafana's is not). @default true
+     */
+    readonly enabled?: boolean;
+  };
 }
 
 /** Prometheus scraping every role, and (unless turned off) Grafana with the Chat4All dashboards. */
@@ -24,6 +27,7 @@ export class ObservabilityChart extends Chart {
   constructor(scope: Construct, id: string, props: ObservabilityChartProps) {
     super(scope, id, props);
     this.prometheus = new Prometheus(this, 'Prometheus', props.prometheus);
-    if (props.grafana !== false) this.grafana = new Grafana(this, 'Grafana', { ...props.grafana, prometheusUrl: this.prometheus.url, adminPassword: props.grafanaAdminPassword });
+    const { enabled = true, ...grafana } = props.grafana ?? {};
+    if (enabled) this.grafana = new Grafana(this, 'Grafana', { ...grafana, prometheusUrl: this.prometheus.url, adminPassword: props.grafanaAdminPassword });
   }
 }

@@ -1,18 +1,38 @@
 import type { Construct } from 'constructs';
 
-/** Thrown by a construct whose props are wrong; the message names the construct path and the prop. */
+/** The range a whole-number prop must fall in, as checkInt states it. */
+export interface IntBounds {
+  readonly minimum: number;
+  readonly maximum: number;
+}
+
+/**
+ * Thrown by a construct whose props are wrong; the message names the construct path and the prop.
+ * `scopePath` and `prop` say the same for programs (the Helm chart generator learns the chart's
+ * validation from them), and `bounds` the range when a whole number was out of it.
+ */
 export class PropsError extends Error {
   override readonly name = 'PropsError';
   readonly code = 'invalid_props';
+  readonly scopePath: string;
+  readonly prop: string;
+  readonly bounds: IntBounds | undefined;
+
+  constructor(scopePath: string, prop: string, message: string, bounds?: IntBounds) {
+    super(`${scopePath}: ${prop} ${message}`);
+    this.scopePath = scopePath;
+    this.prop = prop;
+    this.bounds = bounds;
+  }
 }
 
-function fail(scope: Construct, prop: string, message: string): never {
-  throw new PropsError(`${scope.node.path}: ${prop} ${message}`);
+function fail(scope: Construct, prop: string, message: string, bounds?: IntBounds): never {
+  throw new PropsError(scope.node.path, prop, message, bounds);
 }
 
 /** A whole number within [min, max]. */
 export function checkInt(scope: Construct, prop: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isInteger(value) || value < min || value > max) fail(scope, prop, `must be a whole number between ${min} and ${max}, got ${value}`);
+  if (!Number.isInteger(value) || value < min || value > max) fail(scope, prop, `must be a whole number between ${min} and ${max}, got ${value}`, { minimum: min, maximum: max });
   return value;
 }
 

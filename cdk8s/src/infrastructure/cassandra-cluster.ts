@@ -34,10 +34,10 @@ export interface CassandraClusterProps {
   /** @default 500m-2000m CPU, 2048 MiB */
   readonly resources?: ResourceSpec;
   /**
-   * JVM options added to the image's (CASSANDRA_EXTRA_JVM_OPTS), e.g. a shorter
-   * `-Dcassandra.ring_delay_ms` so that a test cluster's nodes join faster. @default none
+   * JVM options added to the image's (CASSANDRA_EXTRA_JVM_OPTS), separated by spaces, e.g. a
+   * shorter `-Dcassandra.ring_delay_ms=5000` so that a test cluster's nodes join faster. @default none
    */
-  readonly extraJvmOptions?: readonly string[];
+  readonly extraJvmOptions?: string;
 }
 
 /**
@@ -67,8 +67,9 @@ export class CassandraCluster extends Construct {
     check(this, /^[A-Za-z0-9_-]{1,48}$/.test(this.datacenter), 'datacenter', `must be letters, digits, '_' or '-', got ${JSON.stringify(this.datacenter)}`);
     this.keyspaceReplication = checkInt(this, 'keyspaceReplication', props.keyspaceReplication ?? 3, 1, this.replicas);
     const heap = checkInt(this, 'heapMiB', props.heapMiB ?? 1024, 256, 65_536);
-    const extraJvm = props.extraJvmOptions ?? [];
-    for (const o of extraJvm) check(this, /^-[A-Za-z0-9_.:=+/-]+$/.test(o), 'extraJvmOptions', `must be JVM options without spaces or quotes, got ${JSON.stringify(o)}`);
+    const extraJvm = props.extraJvmOptions ?? '';
+    // The image's shell splits them into words: no quotes, no expansions.
+    check(this, /^[^'"`$\\\n]*$/.test(extraJvm), 'extraJvmOptions', `must be JVM options separated by spaces, without quotes, \`$\` or backslashes, got ${JSON.stringify(extraJvm)}`);
     const storageGi = checkInt(this, 'storageGi', props.storageGi ?? 10, 1, 65_536);
     if (props.storageClassName !== undefined) checkHost(this, 'storageClassName', props.storageClassName);
     const resources = checkResources(this, 'resources', props.resources ?? { cpuMillis: { request: 500, limit: 2000 }, memoryMiB: { request: 2048, limit: 2048 } });
@@ -119,9 +120,9 @@ export class CassandraCluster extends Construct {
                     CASSANDRA_RACK: 'rack1',
                     CASSANDRA_ENDPOINT_SNITCH: 'GossipingPropertyFileSnitch',
                     CASSANDRA_NUM_TOKENS: '16',
+                    // The young generation is G1's to size: cassandra-env.sh wants HEAP_NEWSIZE only under CMS.
                     MAX_HEAP_SIZE: `${heap}M`,
-                    HEAP_NEWSIZE: `${Math.max(64, Math.floor(heap / 4))}M`,
-                    ...(extraJvm.length > 0 ? { CASSANDRA_EXTRA_JVM_OPTS: extraJvm.join(' ') } : {}),
+                    ...(extraJvm ? { CASSANDRA_EXTRA_JVM_OPTS: extraJvm } : {}),
                   }),
                 ],
                 volumeMounts: [

@@ -60,7 +60,8 @@ export class RedisSentinel extends Construct {
     check(this, this.replicas % 2 === 1, 'replicas', `must be odd so that Sentinels can form a majority, got ${this.replicas}`);
     this.masterName = props.masterName ?? 'mymaster';
     check(this, /^[A-Za-z0-9_.-]+$/.test(this.masterName), 'masterName', `must be letters, digits, '.', '_' or '-', got ${JSON.stringify(this.masterName)}`);
-    const quorum = checkInt(this, 'quorum', props.quorum ?? Math.floor(this.replicas / 2) + 1, 1, this.replicas);
+    // Unset, the init script takes a majority of REDIS_REPLICAS.
+    const quorum = props.quorum === undefined ? undefined : checkInt(this, 'quorum', props.quorum, 1, this.replicas);
     const downAfter = checkInt(this, 'downAfterMilliseconds', props.downAfterMilliseconds ?? 5000, 1000, 600_000);
     const failoverTimeout = checkInt(this, 'failoverTimeoutMilliseconds', props.failoverTimeoutMilliseconds ?? 60_000, 1000, 3_600_000);
     const failoverWait = checkInt(this, 'failoverWaitSeconds', props.failoverWaitSeconds ?? 20, 0, 300);
@@ -97,7 +98,7 @@ export class RedisSentinel extends Construct {
         REDIS_HEADLESS: this.headlessServiceName,
         REDIS_REPLICAS: String(this.replicas),
         MASTER_NAME: this.masterName,
-        SENTINEL_QUORUM: String(quorum),
+        ...(quorum === undefined ? {} : { SENTINEL_QUORUM: String(quorum) }),
         REDIS_PORT: String(REDIS_PORT),
         SENTINEL_PORT: String(SENTINEL_PORT),
         DOWN_AFTER_MS: String(downAfter),

@@ -6,6 +6,9 @@
 
 /** Pods of the platform's namespace, by their `app.kubernetes.io/name` label. */
 export interface ComponentPeer {
+  /** The part of the architecture (`api`, `kafka`, ...): stable whatever the objects are named. */
+  readonly part: Part;
+  /** Its pods' `app.kubernetes.io/name`. */
   readonly component: string;
 }
 
@@ -59,6 +62,9 @@ export function isExternalPods(p: Peer): p is ExternalPodsPeer {
   return 'namespace' in p;
 }
 
+/** The parts of the platform that have pods in its namespace. */
+export type Part = 'api' | 'worker' | 'gateway' | 'kafka' | 'cassandra' | 'redis' | 'prometheus' | 'operator' | 'grafana';
+
 /** What the flow table needs to know of the platform: names and ports of its parts. */
 export interface Architecture {
   readonly ingressController: ExternalPodsPeer;
@@ -89,28 +95,28 @@ export interface Architecture {
 
 /** Every flow of the architecture. */
 export function flowsOf(a: Architecture): Flow[] {
-  const c = (component: string): ComponentPeer => ({ component });
+  const c = (part: Part): ComponentPeer => ({ part, component: a[part]! });
   const p = a.ports;
-  const roles = [a.api, a.worker, a.gateway];
+  const roles: Part[] = ['api', 'worker', 'gateway'];
   const flows: Flow[] = [
-    { from: a.ingressController, to: c(a.api), ports: [{ port: p.api }], why: 'clients\u2019 HTTP requests through the ingress' },
-    { from: a.ingressController, to: c(a.gateway), ports: [{ port: p.websocket }], why: 'clients\u2019 WebSockets through the ingress' },
+    { from: a.ingressController, to: c('api'), ports: [{ port: p.api }], why: 'clients\u2019 HTTP requests through the ingress' },
+    { from: a.ingressController, to: c('gateway'), ports: [{ port: p.websocket }], why: 'clients\u2019 WebSockets through the ingress' },
     ...roles.flatMap((role): Flow[] => [
-      { from: c(role), to: c(a.kafka), ports: [{ port: p.kafka }], why: 'messages and receipts (Kafka clients)' },
-      { from: c(role), to: c(a.cassandra), ports: [{ port: p.cql }], why: 'users, conversations, messages (CQL)' },
-      { from: c(role), to: c(a.redis), ports: [{ port: p.redis }, { port: p.sentinel }], why: 'pub/sub, event history, presence; Sentinel for the master' },
+      { from: c(role), to: c('kafka'), ports: [{ port: p.kafka }], why: 'messages and receipts (Kafka clients)' },
+      { from: c(role), to: c('cassandra'), ports: [{ port: p.cql }], why: 'users, conversations, messages (CQL)' },
+      { from: c(role), to: c('redis'), ports: [{ port: p.redis }, { port: p.sentinel }], why: 'pub/sub, event history, presence; Sentinel for the master' },
     ]),
-    { from: c(a.kafka), to: c(a.kafka), ports: [{ port: p.kafka }, { port: p.kafkaController }], why: 'replication and the KRaft quorum' },
-    { from: c(a.cassandra), to: c(a.cassandra), ports: [{ port: p.gossip }], why: 'gossip, streaming and replica writes' },
-    { from: c(a.redis), to: c(a.redis), ports: [{ port: p.redis }, { port: p.sentinel }], why: 'replication and Sentinel agreement' },
-    ...roles.map((role): Flow => ({ from: c(a.prometheus), to: c(role), ports: [{ port: p.metrics }], why: 'metrics scrapes' })),
-    { from: c(a.prometheus), to: c(a.operator), ports: [{ port: p.operatorMetrics }], why: 'metrics scrapes' },
-    { from: c(a.prometheus), to: { apiServer: true }, ports: API_SERVER_PORTS, why: 'discovery of the pods to scrape' },
-    { from: c(a.operator), to: { apiServer: true }, ports: API_SERVER_PORTS, why: 'Chat4All resources, Deployments, pods, the leader Lease' },
-    { from: c(a.operator), to: c(a.gateway), ports: [{ port: p.metrics }], why: 'each gateway\u2019s live connection count' },
+    { from: c('kafka'), to: c('kafka'), ports: [{ port: p.kafka }, { port: p.kafkaController }], why: 'replication and the KRaft quorum' },
+    { from: c('cassandra'), to: c('cassandra'), ports: [{ port: p.gossip }], why: 'gossip, streaming and replica writes' },
+    { from: c('redis'), to: c('redis'), ports: [{ port: p.redis }, { port: p.sentinel }], why: 'replication and Sentinel agreement' },
+    ...roles.map((role): Flow => ({ from: c('prometheus'), to: c(role), ports: [{ port: p.metrics }], why: 'metrics scrapes' })),
+    { from: c('prometheus'), to: c('operator'), ports: [{ port: p.operatorMetrics }], why: 'metrics scrapes' },
+    { from: c('prometheus'), to: { apiServer: true }, ports: API_SERVER_PORTS, why: 'discovery of the pods to scrape' },
+    { from: c('operator'), to: { apiServer: true }, ports: API_SERVER_PORTS, why: 'Chat4All resources, Deployments, pods, the leader Lease' },
+    { from: c('operator'), to: c('gateway'), ports: [{ port: p.metrics }], why: 'each gateway\u2019s live connection count' },
   ];
-  if (a.grafana) flows.push({ from: c(a.grafana), to: c(a.prometheus), ports: [{ port: p.prometheus }], why: 'dashboard queries' });
-  const everyone = [...roles, a.kafka, a.cassandra, a.redis, a.prometheus, a.operator, ...(a.grafana ? [a.grafana] : [])];
-  for (const component of everyone) flows.push({ from: c(component), to: { dns: true }, ports: DNS_PORTS, why: 'name resolution' });
+  if (a.grafana) flows.push({ from: c('grafana'), to: c('prometheus'), ports: [{ port: p.prometheus }], why: 'dashboard queries' });
+  const everyone: Part[] = [...roles, 'kafka', 'cassandra', 'redis', 'prometheus', 'operator', ...(a.grafana ? (['grafana'] as const) : [])];
+  for (const part of everyone) flows.push({ from: c(part), to: { dns: true }, ports: DNS_PORTS, why: 'name resolution' });
   return flows;
 }

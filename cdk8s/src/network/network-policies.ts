@@ -1,7 +1,7 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PART_OF } from '../common/labels.js';
-import { type Flow, type Peer, isComponent, isExternalPods } from './flows.js';
+import { type Flow, type Part, type Peer, isComponent, isExternalPods } from './flows.js';
 
 export interface NetworkPoliciesProps {
   /** Every flow of the architecture (flowsOf). */
@@ -38,16 +38,16 @@ export class NetworkPolicies extends Construct {
       metadata: { name: 'chat4all-default-deny', labels: { [NAME_LABEL]: 'chat4all-default-deny', 'app.kubernetes.io/part-of': PART_OF } },
       spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
     });
-    const components = new Set<string>();
+    const parts = new Map<Part, string>();
     for (const f of props.flows) {
-      if (isComponent(f.from)) components.add(f.from.component);
-      if (isComponent(f.to)) components.add(f.to.component);
+      if (isComponent(f.from)) parts.set(f.from.part, f.from.component);
+      if (isComponent(f.to)) parts.set(f.to.part, f.to.component);
     }
-    this.components = [...components].sort();
-    for (const component of this.components) {
-      const incoming = props.flows.filter((f) => isComponent(f.to) && f.to.component === component);
-      const outgoing = props.flows.filter((f) => isComponent(f.from) && f.from.component === component);
-      new kplus.k8s.KubeNetworkPolicy(this, component, {
+    this.components = [...parts.values()].sort();
+    for (const [part, component] of [...parts].sort(([a], [b]) => a.localeCompare(b))) {
+      const incoming = props.flows.filter((f) => isComponent(f.to) && f.to.part === part);
+      const outgoing = props.flows.filter((f) => isComponent(f.from) && f.from.part === part);
+      new kplus.k8s.KubeNetworkPolicy(this, part, {
         metadata: {
           name: component,
           labels: { [NAME_LABEL]: component, 'app.kubernetes.io/part-of': PART_OF },

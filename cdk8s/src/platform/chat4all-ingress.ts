@@ -17,11 +17,7 @@ export interface IngressControllerPods {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-/** The pods of each controller as their usual installation labels them. */
-export const DEFAULT_CONTROLLER_PODS: Readonly<Record<IngressControllerKind, IngressControllerPods>> = {
-  traefik: { namespace: 'traefik', labels: { 'app.kubernetes.io/name': 'traefik' } },
-  nginx: { namespace: 'ingress-nginx', labels: { 'app.kubernetes.io/name': 'ingress-nginx' } },
-};
+
 
 export interface Chat4AllIngressProps {
   /** The api Service (port 8080) that serves every path but the WebSocket one. */
@@ -39,10 +35,12 @@ export interface Chat4AllIngressProps {
    * @default 'traefik'
    */
   readonly controller?: IngressControllerKind;
-  /** IngressClass. @default the controller's name ('traefik' or 'nginx') */
+  /** IngressClass (set it with the controller: 'nginx' for ingress-nginx). @default 'traefik' */
   readonly className?: string;
-  /** Where the controller's pods run, for the NetworkPolicies. @default DEFAULT_CONTROLLER_PODS[controller] */
-  readonly controllerPods?: IngressControllerPods;
+  /** The namespace of the controller's pods, for the NetworkPolicies ('ingress-nginx' for ingress-nginx). @default 'traefik' */
+  readonly controllerNamespace?: string;
+  /** The `app.kubernetes.io/name` of the controller's pods ('ingress-nginx' for ingress-nginx). @default 'traefik' */
+  readonly controllerPodName?: string;
   /** The TLS Secret (kubernetes.io/tls) for `host`; `make deploy` creates a self-signed one. @default 'chat4all-tls' */
   readonly tlsSecretName?: string;
   /** Adds `cert-manager.io/cluster-issuer` so cert-manager issues the TLS Secret. @default none */
@@ -79,9 +77,11 @@ export class Chat4AllIngress extends Construct {
     this.host = checkHost(this, 'host', props.host ?? 'chat4all.localhost');
     this.controller = props.controller ?? 'traefik';
     check(this, this.controller === 'traefik' || this.controller === 'nginx', 'controller', `must be 'traefik' or 'nginx', got ${JSON.stringify(this.controller)}`);
-    const className = checkName(this, 'className', props.className ?? this.controller);
-    this.controllerPods = props.controllerPods ?? DEFAULT_CONTROLLER_PODS[this.controller];
-    checkName(this, 'controllerPods.namespace', this.controllerPods.namespace);
+    const className = checkName(this, 'className', props.className ?? 'traefik');
+    this.controllerPods = {
+      namespace: checkName(this, 'controllerNamespace', props.controllerNamespace ?? 'traefik'),
+      labels: { 'app.kubernetes.io/name': checkName(this, 'controllerPodName', props.controllerPodName ?? 'traefik') },
+    };
     const tlsSecretName = checkName(this, 'tlsSecretName', props.tlsSecretName ?? 'chat4all-tls');
     const timeout = checkInt(this, 'proxyTimeoutSeconds', props.proxyTimeoutSeconds ?? 3600, 60, 86_400);
     const maxAge = checkInt(this, 'affinityCookieMaxAgeSeconds', props.affinityCookieMaxAgeSeconds ?? 172_800, 60);

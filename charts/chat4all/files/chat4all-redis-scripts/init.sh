@@ -1,11 +1,12 @@
 #!/bin/sh
 # Init container of each Redis pod: writes /conf/redis.conf and /conf/sentinel.conf.
 # Env: REDIS_SET (StatefulSet name), REDIS_HEADLESS (its headless Service), REDIS_REPLICAS,
-#      POD_NAMESPACE, MASTER_NAME, SENTINEL_QUORUM, REDIS_PORT, SENTINEL_PORT, DOWN_AFTER_MS,
-#      FAILOVER_TIMEOUT_MS.
+#      POD_NAMESPACE, MASTER_NAME, SENTINEL_QUORUM (default: a majority of REDIS_REPLICAS),
+#      REDIS_PORT, SENTINEL_PORT, DOWN_AFTER_MS, FAILOVER_TIMEOUT_MS.
 # The master is the one a running Sentinel of another pod reports; with none answering (a fresh
 # cluster, or every pod restarted at once) it is pod 0. Pods announce their stable DNS names.
 set -eu
+quorum="${SENTINEL_QUORUM:-$((REDIS_REPLICAS / 2 + 1))}"
 domain="$REDIS_HEADLESS.$POD_NAMESPACE.svc"
 self="$HOSTNAME.$domain"
 master=""
@@ -39,7 +40,7 @@ done
   echo "sentinel resolve-hostnames yes"
   echo "sentinel announce-hostnames yes"
   echo "sentinel announce-ip $self"
-  echo "sentinel monitor $MASTER_NAME $master $REDIS_PORT $SENTINEL_QUORUM"
+  echo "sentinel monitor $MASTER_NAME $master $REDIS_PORT $quorum"
   echo "sentinel down-after-milliseconds $MASTER_NAME $DOWN_AFTER_MS"
   echo "sentinel failover-timeout $MASTER_NAME $FAILOVER_TIMEOUT_MS"
   echo "sentinel parallel-syncs $MASTER_NAME 1"

@@ -1,9 +1,0 @@
-#!/bin/sh
-# Entry point of each Kafka pod (apache/kafka image): the node id is the pod's ordinal in its
-# StatefulSet (kafka-2 is node 2), matching KAFKA_CONTROLLER_QUORUM_VOTERS; then the image's own
-# launcher renders server.properties from the KAFKA_* variables and starts a combined
-# broker+controller in KRaft mode (formatting the data directory with CLUSTER_ID on first start).
-set -eu
-KAFKA_NODE_ID="${HOSTNAME##*-}"
-export KAFKA_NODE_ID
-exec /etc/kafka/docker/run
