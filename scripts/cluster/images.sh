@@ -73,6 +73,9 @@ base_of() {
   esac
 }
 
+# Bump an image's recipe when the way it is built (below) changes, so the cache is not used for it.
+declare -A RECIPE=([coredns]=2)
+
 # inputs_of NAME: the pinned versions NAME is built from (a change rebuilds NAME and what is built on it).
 inputs_of() {
   case $1 in
@@ -94,7 +97,7 @@ key_of() {
   local name=$1 base
   base=$(base_of "$name")
   {
-    echo "recipe=2 name=$name ref=$(ref_of "$name")"
+    echo "recipe=2.${RECIPE[$name]:-1} name=$name ref=$(ref_of "$name")"
     inputs_of "$name"
     if [[ -d $IMAGES/$name ]]; then find "$IMAGES/$name" -type f | sort | xargs cat; fi
     if [[ -n $base ]]; then key_of "$base"; fi
@@ -140,7 +143,8 @@ import_rootfs() {
   shift 2
   local changes=(--change "LABEL io.chat4all.key=$(key_of "$name")") c
   for c in "$@"; do changes+=(--change "$c"); done
-  tar -C "$dir" --numeric-owner -c . | $DOCKER import "${changes[@]}" - "$(ref_of "$name")" >/dev/null
+  tar -C "$dir" --numeric-owner --xattrs --xattrs-include='security.capability' -c . |
+    $DOCKER import "${changes[@]}" - "$(ref_of "$name")" >/dev/null
 }
 
 # static_rootfs DIR BINARY...: a root filesystem for static binaries: /usr/local/bin, /etc/passwd, /tmp.
@@ -254,11 +258,18 @@ build_one() {
       "$CLUSTER_LIB_DIR/tools.sh" install "$name"
       static_rootfs "$CSTATE/build/$name" "$("$CLUSTER_LIB_DIR/tools.sh" path "$name")"
       mv "$CSTATE/build/$name/usr/local/bin/$name"-* "$CSTATE/build/$name/usr/local/bin/$name"
-      local user=10001:10001
-      [[ $name == coredns ]] && cp "$CSTATE/build/$name/usr/local/bin/coredns" "$CSTATE/build/$name/coredns"
+      local user=10001:10001 entry=/usr/local/bin/$name
+      if [[ $name == coredns ]]; then
+        # As CoreDNS's own image: /coredns, allowed to bind port 53 as a user (a file capability;
+        # the cluster's Deployment grants NET_BIND_SERVICE).
+        need_debs libcap2-bin
+        mv "$CSTATE/build/coredns/usr/local/bin/coredns" "$CSTATE/build/coredns/coredns"
+        setcap cap_net_bind_service=+ep "$CSTATE/build/coredns/coredns"
+        entry=/coredns
+      fi
+      # The provisioner creates volume directories owned by root on the node.
       [[ $name == local-path-provisioner ]] && user=0:0
-      import_rootfs "$name" "$CSTATE/build/$name" 'ENV PATH=/usr/local/bin' "USER $user" \
-        "ENTRYPOINT [\"/usr/local/bin/$name\"]"
+      import_rootfs "$name" "$CSTATE/build/$name" 'ENV PATH=/usr/local/bin' "USER $user" "ENTRYPOINT [\"$entry\"]"
       ;;
     pause)
       need_debs gcc libc6-dev
