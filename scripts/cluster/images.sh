@@ -97,7 +97,7 @@ key_of() {
   local name=$1 base
   base=$(base_of "$name")
   {
-    echo "recipe=2.${RECIPE[$name]:-1} name=$name ref=$(ref_of "$name")"
+    echo "recipe=2${RECIPE[$name]:+.${RECIPE[$name]}} name=$name ref=$(ref_of "$name")"
     inputs_of "$name"
     if [[ -d $IMAGES/$name ]]; then find "$IMAGES/$name" -type f | sort | xargs cat; fi
     if [[ -n $base ]]; then key_of "$base"; fi
@@ -287,7 +287,7 @@ ensure() {
   local name=$1 ref key archive base t0
   ref=$(ref_of "$name")
   base=$(base_of "$name")
-  if [[ -n $base ]]; then ensure "$base"; fi
+  if [[ -n $base ]]; then with_lock "image-$base" ensure "$base"; fi
   if [[ $name == server || $name == operator ]]; then
     t0=$(now)
     build_one "$name"
