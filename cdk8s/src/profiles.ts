@@ -23,8 +23,8 @@ const SMALL: Chat4AllProps = {
  * default values); `small` keeps the same topology (three Kafka, Cassandra and Redis pods,
  * replication 3) with smaller heaps and requests, so the platform fits a laptop's kind cluster;
  * `kind` is `small` as `make deploy` runs it on the kind cluster of kind-config.yaml: Cassandra
- * nodes that join without the production ring delay, and no Grafana (its image is the one image
- * `make images` cannot build; Prometheus still runs every dashboard query).
+ * nodes that join without the production ring delay, two gateways at least, and no Grafana (its
+ * image is the one image `make images` cannot build; Prometheus still runs every dashboard query).
  */
 export const PROFILES: Readonly<Record<string, Chat4AllProps>> = {
   default: {},
@@ -36,6 +36,8 @@ export const PROFILES: Readonly<Record<string, Chat4AllProps>> = {
       cassandra: { ...SMALL.infrastructure?.cassandra, extraJvmOptions: '-Dcassandra.ring_delay_ms=5000 -Dcassandra.skip_wait_for_gossip_to_settle=0' },
     },
     observability: { ...SMALL.observability, grafana: { enabled: false } },
+    // Two gateways at least: a client's devices may be on different pods, as in production.
+    operator: { ...SMALL.operator, gatewayScaling: { ...SMALL.operator?.gatewayScaling, minReplicas: 2 } },
   },
 };
 
