@@ -66,7 +66,7 @@ kube_image_tag() {
 # The base each image is built on (its key is part of theirs).
 base_of() {
   case $1 in
-    base | local-path-provisioner | kube-apiserver | kube-controller-manager | kube-scheduler | etcd | pause | coredns | traefik) echo "" ;;
+    base | local-path-provisioner | kube-apiserver | kube-controller-manager | kube-scheduler | etcd | pause | coredns | traefik | prometheus) echo "" ;;
     kafka | cassandra) echo jre ;;
     server | operator) echo node-runtime ;;
     *) echo base ;;
@@ -88,6 +88,7 @@ inputs_of() {
     coredns) echo "coredns=$COREDNS_VERSION" ;;
     local-path-provisioner) echo "local-path=$LOCAL_PATH_VERSION" ;;
     traefik) echo "traefik=$TRAEFIK_VERSION" ;;
+    prometheus) echo "prometheus=$PROMETHEUS_VERSION" ;;
     kube-router) echo "kube-router=$KUBE_ROUTER_VERSION ${KUBE_ROUTER_UPGRADES[*]}" ;;
   esac
 }
@@ -254,7 +255,7 @@ build_one() {
       mv "$CSTATE/build/etcd/usr/local/bin/etcd"-* "$CSTATE/build/etcd/usr/local/bin/etcd"
       import_rootfs etcd "$CSTATE/build/etcd" 'ENV PATH=/usr/local/bin' 'ENTRYPOINT ["/usr/local/bin/etcd"]'
       ;;
-    coredns | local-path-provisioner | traefik)
+    coredns | local-path-provisioner | traefik | prometheus)
       "$CLUSTER_LIB_DIR/tools.sh" install "$name"
       static_rootfs "$CSTATE/build/$name" "$("$CLUSTER_LIB_DIR/tools.sh" path "$name")"
       mv "$CSTATE/build/$name/usr/local/bin/$name"-* "$CSTATE/build/$name/usr/local/bin/$name"

