@@ -6,6 +6,7 @@ import { PROMETHEUS_UID } from '../dashboards/dashboard.js';
 import { componentLabels, selectorLabels } from '../common/labels.js';
 import { type ResourceSpec, checkResources, toContainerResources } from '../common/resources.js';
 import { checkImage, checkName } from '../common/validate.js';
+import { RUN_AS } from '../common/kube.js';
 import { HARDENED_CONTAINER, addEphemeralStorage, hardenPodTemplate, selectByLabels } from '../common/workload.js';
 import type { SecretKeyRef } from '../platform/server-workload.js';
 
@@ -78,7 +79,7 @@ export class Grafana extends Construct {
       select: false,
       replicas: 1,
       automountServiceAccountToken: false,
-      securityContext: { ensureNonRoot: true, user: 472, group: 472, fsGroup: 472 },
+      securityContext: { ensureNonRoot: true, user: RUN_AS, group: RUN_AS, fsGroup: RUN_AS },
       volumes: Object.values(volumes),
       containers: [
         {
@@ -105,9 +106,10 @@ export class Grafana extends Construct {
             { path: '/tmp', volume: volumes.tmp },
           ],
           resources: toContainerResources(resources),
-          securityContext: { ...HARDENED_CONTAINER, user: 472, group: 472 },
+          securityContext: { ...HARDENED_CONTAINER, user: RUN_AS, group: RUN_AS },
           readiness: kplus.Probe.fromHttpGet('/api/health', { port: GRAFANA_PORT, periodSeconds: Duration.seconds(10) }),
-          liveness: kplus.Probe.fromHttpGet('/api/health', { port: GRAFANA_PORT, periodSeconds: Duration.seconds(15), failureThreshold: 4 }),
+          // Alive: it accepts connections. Ready: its database answers (/api/health).
+          liveness: kplus.Probe.fromTcpSocket({ port: GRAFANA_PORT, periodSeconds: Duration.seconds(15), failureThreshold: 4 }),
         },
       ],
     });

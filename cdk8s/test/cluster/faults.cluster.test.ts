@@ -62,12 +62,14 @@ async function underTraffic(name: string, fault: () => Promise<void>): Promise<{
   devices.push(device);
 
   const sender = new SteadySender(alice.http, conversationId);
-  await sleep(5000);
+  await waitFor(() => sender.accepted.length >= 5 || undefined, 'traffic before the fault', 60_000, 100);
+  const atFault = sender.accepted.length;
   await fault();
-  await sleep(5000);
+  const afterFault = sender.accepted.length;
+  await waitFor(() => sender.accepted.length >= afterFault + 5 || undefined, 'traffic after the fault', 120_000, 100);
   await sender.stop();
   const accepted = sender.accepted;
-  assert.ok(accepted.length >= 20, `only ${accepted.length} messages accepted`);
+  assert.ok(afterFault > atFault, `messages were sent while the fault lasted (${atFault} before it, ${afterFault} at its end)`);
 
   const shownAll = await waitFor(() => device.has(accepted), `all ${accepted.length} accepted messages on bob's device`, 180_000, 500).catch(() => false);
   if (!shownAll) {
@@ -97,16 +99,17 @@ async function underTraffic(name: string, fault: () => Promise<void>): Promise<{
 /** The conversation's messages over HTTP, oldest first: how a client reads what the gateway could not replay. */
 function historyOf(http: IngressHttp, conversationId: string): () => Promise<string[]> {
   return async () => {
-    const ids: string[] = [];
+    // Pages go back in time from the newest; each page is in the order of the conversation.
+    const pages: string[][] = [];
     let before: string | undefined;
     for (;;) {
       const page = await http.call('GET', `/v1/conversations/${conversationId}/messages?limit=200${before ? `&before=${before}` : ''}`);
       if (page.status !== 200) throw new Error(`history: ${page.status}`);
-      ids.push(...page.body.messages.map((m: any) => m.message_id));
+      pages.push(page.body.messages.map((m: any) => m.message_id));
       if (!page.body.next_before) break;
       before = page.body.next_before;
     }
-    return ids.reverse();
+    return pages.reverse().flat();
   };
 }
 
