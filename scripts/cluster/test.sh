@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# `make test-cluster`: the platform on a real kind cluster, from nothing and back to nothing.
+# `make test-cluster`: the platform on a real kind cluster, from nothing and back to nothing, as
+# docs/kubernetes.md tells a user to do it: its fenced blocks marked `cluster`, `cluster-helm` and
+# `cluster-down` are read from the document and run line by line, each line timed.
 #
-#   1. the host's state (containers, networks, links, iptables, sysctls, mounts) is recorded;
-#   2. make kind-up images kind-load deploy, each step timed (docs/kubernetes.md's walkthrough);
+#   1. the host's state (links, iptables, sysctls, mounts, engine processes) is recorded;
+#   2. the `cluster` blocks: make kind-up images kind-load deploy, then requests through the ingress;
 #   3. the cluster tests (cdk8s/test/cluster/*.cluster.test.ts), through the ingress only;
-#   4. the Helm chart installed in place of the cdk8s manifests (make undeploy, then
-#      helm install), every pod Ready, and the message scenario again;
-#   5. make undeploy kind-down, and the host's state compared with step 1: anything left fails.
+#   4. the `cluster-helm` block: the Helm chart in place of the cdk8s manifests, every pod Ready,
+#      and the message scenario again;
+#   5. the `cluster-down` block (make undeploy kind-down), and the host's state compared with
+#      step 1: anything left fails.
 #
 # CLUSTER_KEEP=1 leaves the cluster up at the end (and skips 5) for a look around.
 set -euo pipefail
@@ -44,6 +47,31 @@ host_state() {
   }
 }
 
+DOC=$REPO_ROOT/docs/kubernetes.md
+
+# doc_block TAG: the lines of the document's fenced blocks whose info string is `sh TAG`.
+doc_block() {
+  awk -v tag="$1" '$0 == "```sh " tag { on = 1; next } on && /^```/ { on = 0 } on { print }' "$DOC"
+}
+
+# run_doc TAG: runs a block of the document in one shell (variables carry from line to line),
+# each line echoed and timed, stopping at the first that fails.
+run_doc() {
+  local script=$CSTATE/doc-$1.sh line
+  [[ -n $(doc_block "$1") ]] || die "docs/kubernetes.md has no \`\`\`sh $1 block"
+  {
+    echo 'set -eo pipefail'
+    while IFS= read -r line; do
+      [[ -z $line ]] && continue
+      printf 'printf "\\n[doc] %%s\\n" %q >&2\n' "$line"
+      echo 't0=$(date +%s)'
+      echo "$line"
+      printf 'printf "%%-40.40s %%5d s\\n" %q "$(( $(date +%%s) - t0 ))" | tee -a %q >&2\n' "$line" "$TIMES"
+    done < <(doc_block "$1")
+  } >"$script"
+  (cd "$REPO_ROOT" && eval "$("$CLUSTER_LIB_DIR/kind.sh" env)" && bash "$script")
+}
+
 cluster_tests() {
   local files=(platform network-policies faults operator prometheus)
   local f
@@ -52,34 +80,19 @@ cluster_tests() {
   done
 }
 
-helm_install() {
-  eval "$("$CLUSTER_LIB_DIR/kind.sh" env)"
-  local ns=${NAMESPACE:-chat4all}
-  NAMESPACE=$ns "$CLUSTER_LIB_DIR/deploy.sh" down
-  # The TLS secret and the namespace, as `make deploy` makes them; the rest from the chart.
-  kubectl create namespace "$ns"
-  kubectl -n "$ns" create secret tls chat4all-tls --cert="$CSTATE/tls/tls.crt" --key="$CSTATE/tls/tls.key" >/dev/null
-  helm install chat4all charts/chat4all -n "$ns" -f charts/chat4all/values-kind.yaml --wait=false
-  NAMESPACE=$ns "$CLUSTER_LIB_DIR/deploy.sh" wait
-}
-
 main() {
   local before=$CSTATE/host-before-test
   host_state >"$before"
-  step "make kind-up" make --no-print-directory kind-up
-  step "make images" make --no-print-directory images
-  step "make kind-load" make --no-print-directory kind-load
-  step "make deploy" make --no-print-directory deploy
+  run_doc cluster
   cluster_tests
-  step "helm install" helm_install
+  run_doc cluster-helm
   step "test: platform (Helm chart)" "${NODE_TEST[@]}" cdk8s/test/cluster/platform.cluster.test.ts
   if [[ ${CLUSTER_KEEP:-0} == 1 ]]; then
     log "CLUSTER_KEEP=1: the cluster stays up"
     cat "$TIMES" >&2
     return 0
   fi
-  step "make undeploy" make --no-print-directory undeploy
-  step "make kind-down" make --no-print-directory kind-down
+  run_doc cluster-down
   if ! diff -u "$before" <(host_state) >"$CSTATE/host-diff" 2>&1; then
     cat "$CSTATE/host-diff" >&2
     die "make kind-down left the machine changed (above: - before, + after)"

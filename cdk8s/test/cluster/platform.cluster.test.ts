@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { waitFor } from '@chat4all/core/testing';
-import { Device, HOST, NAMESPACE, getJson, plainHttp, kubectl, metricValue, podMetrics, podsOf, signUp, waitReady } from './support.js';
+import { Device, HOST, IngressHttp, NAMESPACE, getJson, plainHttp, kubectl, metricValue, podMetrics, podsOf, signUp, waitReady } from './support.js';
 
 const devices: Device[] = [];
 after(() => devices.forEach((d) => d.stop()));
@@ -94,6 +94,11 @@ describe('the platform on the kind cluster', { timeout: 600_000 }, () => {
     const onOthers = grew.filter(([, d]) => d < 6).reduce((n, [, d]) => n + Math.max(0, d), 0);
     assert.equal(onOthers, 0, `connections with the cookie landed elsewhere: ${JSON.stringify(grew)}`);
     more.forEach((d) => d.stop());
+  });
+
+  it("keeps the metrics off the public path: the ingress answers 404 for /metrics", async () => {
+    const r = await new IngressHttp().call('GET', '/metrics');
+    assert.equal(r.status, 404, `GET /metrics through the ingress answered ${r.status}`);
   });
 
   it('serves the platform over HTTPS only: plain HTTP is redirected to it', async () => {
