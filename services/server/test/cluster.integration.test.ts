@@ -146,6 +146,30 @@ describe('the platform across processes, on real servers', { timeout: 900_000 },
     assert.equal(c.of('new_message').length, 0);
   });
 
+  it('takes a removed member out of the group on both gateways at once', async () => {
+    const [alice, bob, carol] = [await signUp(apiUrl, 'alice'), await signUp(apiUrl, 'bob'), await signUp(apiUrl, 'carol')];
+    const conv = (await alice.http.call('POST', '/v1/conversations', { type: 'group', name: 'g', members: [bob.username, carol.username] })).body.conversation_id;
+    const [a, b1, b2, c] = [await Device.connect(ws1, alice.token), await Device.connect(ws1, bob.token), await Device.connect(ws2, bob.token), await Device.connect(ws2, carol.token)];
+    devices.push(a, b1, b2, c);
+    const m = await carol.http.call('POST', '/v1/messages', { conversation_id: conv, content: 'for bob' });
+    for (const d of [b1, b2]) await d.next((f) => f.message_id === m.body.message_id, 'the message at bob', 15_000);
+    // Both gateways read the group, and remember it, while bob is a member.
+    b1.send({ type: 'typing', conversation_id: conv });
+    b2.send({ type: 'typing', conversation_id: conv });
+    await c.next((f) => f.type === 'typing' && f.user_id === bob.userId, 'bob typing (gateway 1)');
+    await a.next((f) => f.type === 'typing' && f.user_id === bob.userId, 'bob typing (gateway 2)');
+
+    assert.equal((await alice.http.call('DELETE', `/v1/conversations/${conv}/members/${bob.userId}`)).status, 200);
+    for (const d of [b1, b2]) d.send({ type: 'read', message_id: m.body.message_id });
+    for (const d of [b1, b2]) await d.next((f) => f.type === 'error' && f.code === 'message_not_found', 'bob may not read the group any more');
+    a.send({ type: 'typing', conversation_id: conv });
+    c.send({ type: 'typing', conversation_id: conv });
+    await c.next((f) => f.type === 'typing' && f.user_id === alice.userId, 'alice typing reaches carol');
+    await a.next((f) => f.type === 'typing' && f.user_id === carol.userId, 'carol typing reaches alice');
+    await sleep(300);
+    for (const d of [b1, b2]) assert.deepEqual(d.of('typing').map((f) => f.user_id), [], 'bob hears no typing of the group after leaving');
+  });
+
   it('loses nothing when the worker is killed with SIGKILL while 1,000 messages are in flight', async () => {
     const { alice, bob, conv } = await pair();
     const l = await listen([ws1, ws2], alice.token);
