@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './ids.js';
+export * from './text.js';
 export * from './event-ids.js';
 export * from './model.js';
 export * from './frames.js';
