@@ -17,6 +17,7 @@ import {
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { LoginThrottle, type LoginLimits } from './auth/login-throttle.js';
 import { PasswordHasher, type ScryptParams } from './auth/passwords.js';
 import type { ApiContext } from './context.js';
 import { authRoutes } from './http/auth.js';
@@ -54,6 +55,18 @@ export interface ApiOptions {
   backends?: Backend[];
   /** Messages one user may send. @default { perSecond: 50, burst: 100 } */
   sendRate?: RateLimit;
+  /** Failed logins allowed per username and client address. @default DEFAULT_LOGIN_LIMITS */
+  loginLimits?: Partial<LoginLimits>;
+  /**
+   * Proxies in front of the api whose X-Forwarded-For is believed, for the client address that
+   * login throttling counts by (Fastify's trustProxy: a hop count, or true for all). @default false
+   */
+  trustProxy?: boolean | number;
+}
+
+/** Believes X-Forwarded-For for the `hops` proxies nearest the api. */
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
 }
 
 /** Node's default bound on a request's headers, the request line included: no URL is longer. */
@@ -77,6 +90,7 @@ function context(options: ApiOptions): ApiContext {
     passwords: new PasswordHasher(options.passwords),
     ids: options.ids ?? new UuidV7Generator(now),
     sendLimiter: new KeyedRateLimiter(options.sendRate ?? { perSecond: 50, burst: 100 }, now),
+    loginThrottle: new LoginThrottle(options.loginLimits, now),
     now,
   };
 }
@@ -129,6 +143,7 @@ export async function createApiApp(options: ApiOptions): Promise<FastifyInstance
     frameworkErrors: handleFrameworkError,
     // Requests arriving while the app closes are answered by the hook below, in the error shape.
     return503OnClosing: false,
+    trustProxy: typeof options.trustProxy === 'number' ? trustHops(options.trustProxy) : (options.trustProxy ?? false),
   });
   let closing = false;
   app.addHook('preClose', async () => void (closing = true));
@@ -151,7 +166,7 @@ export async function createApiApp(options: ApiOptions): Promise<FastifyInstance
   healthRoutes(app, backends, options.registry);
   let document: object | undefined;
   app.get('/openapi.json', { schema: openApiSchema }, async () => (document ??= buildOpenApiDocument(routes)));
-  authRoutes(app, ctx);
+  authRoutes(app, ctx, metrics);
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', authenticate(ctx));

@@ -162,7 +162,9 @@ export const registerSchema: RouteSchema = {
 export const tokenSchema: RouteSchema = {
   operationId: 'createToken',
   summary: 'Log in: exchange a username and password for an access token',
-  description: 'An unknown username and a wrong password get the same answer, after the same work.',
+  description:
+    'An unknown username and a wrong password get the same answer, after the same work. Failed logins are throttled per username and client address: ' +
+    '429 too_many_attempts with Retry-After, before the password is checked. Answers carry Cache-Control: no-store.',
   tags: ['auth'],
   body: closed({ username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 128 } }, ['username', 'password']),
   response: {
@@ -174,7 +176,7 @@ export const tokenSchema: RouteSchema = {
         'expires_in',
       ]),
     ),
-    ...errors(BODY, { 401: ['invalid_credentials'] }),
+    ...errors(BODY, { 401: ['invalid_credentials'], 429: ['too_many_attempts'] }),
   },
 };
 
@@ -294,7 +296,7 @@ export const sendMessageSchema: RouteSchema = {
         'created_at',
       ]),
     ),
-    ...errors(AUTH, BODY, { 400: ['content_empty'], 404: ['conversation_not_found'], 409: ['client_message_id_reused'], 413: ['content_too_large'] }),
+    ...errors(AUTH, BODY, { 400: ['content_empty'], 404: ['conversation_not_found'], 409: ['client_message_id_reused'], 413: ['content_too_large'], 429: ['rate_limited'] }),
   },
 };
 

@@ -162,6 +162,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         logger: logger.child({ role: 'api' }),
         registry,
         sendRate: { perSecond: config.sendRateLimit, burst: config.sendRateLimit * 2 },
+        trustProxy: config.trustProxyHops,
         ...(options.passwords ? { passwords: options.passwords } : {}),
       });
       running.api = api;
