@@ -84,6 +84,10 @@ test-integration: install services-up ## Contract suites on real servers, cross-
 test-api-schema: install ## Schemathesis (pinned, installed under $CHAT4ALL_CACHE) against /openapi.json with a real token: no 5xx, nothing undocumented (~3 min)
 	scripts/schemathesis.sh
 
+.PHONY: fault-drill
+fault-drill: install services-up ## Every fault under client traffic on the real servers; counts every message and status at every device (~6 min)
+	set -a; eval "$$(scripts/services.sh env)"; set +a; node --import tsx services/server/test/fault-drill.ts
+
 .PHONY: test
 test: ## Everything CI runs (test-steps: checks, all tests, the tours, the kind cluster); then stops the real servers it started (KEEP_SERVICES=1 keeps them)
 	scripts/services-scope.sh $(MAKE) --no-print-directory test-steps

@@ -39,6 +39,8 @@ export interface Cluster {
   /** ws://127.0.0.1:P of each gateway (append /notifications). */
   ws1: string;
   ws2: string;
+  /** The environment the processes share (backends, keyspace, secret). */
+  env: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export async function startCluster(): Promise<Cluster> {
     apiUrl,
     ws1: `ws://127.0.0.1:${p1}`,
     ws2: `ws://127.0.0.1:${p2}`,
+    env: shared,
     stop: async () => void (await Promise.all([api, worker, gw1, gw2].map((p) => p.stop()))),
   };
 }
