@@ -64,10 +64,10 @@ export async function startCluster(): Promise<Cluster> {
     KAFKA_PARTITIONS: '4',
     SEND_RATE_LIMIT: '1000',
   };
-  const [apiPort, workerMetrics, p1, m1, p2, m2] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [apiPort, apiMetrics, workerMetrics, p1, m1, p2, m2] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   // The api first: it creates the keyspace and the schema the others then find.
-  const api = await ServerProcess.start('api', { ...shared, ROLE: 'api', API_PORT: String(apiPort) }, apiUrl);
+  const api = await ServerProcess.start('api', { ...shared, ROLE: 'api', API_PORT: String(apiPort), METRICS_PORT: String(apiMetrics) }, apiUrl);
   const [worker, gw1, gw2] = await Promise.all([
     ServerProcess.start('worker', { ...shared, ROLE: 'worker', METRICS_PORT: String(workerMetrics) }, `http://127.0.0.1:${workerMetrics}`),
     ServerProcess.start('gateway-1', { ...shared, ROLE: 'gateway', WEBSOCKET_PORT: String(p1), METRICS_PORT: String(m1) }, `http://127.0.0.1:${m1}`),
