@@ -85,7 +85,7 @@ test-api-schema: install ## Schemathesis (pinned, installed under $CHAT4ALL_CACH
 	scripts/schemathesis.sh
 
 .PHONY: fault-drill
-fault-drill: install services-up ## Every fault under client traffic on the real servers; counts every message and status at every device (~6 min)
+fault-drill: install services-up ## Every fault under client traffic on the real servers; counts every message and status at every device (~10 min)
 	set -a; eval "$$(scripts/services.sh env)"; set +a; node --import tsx services/server/test/fault-drill.ts
 
 .PHONY: test
