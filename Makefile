@@ -80,8 +80,20 @@ services-status: ## Show which real servers run, with pids and ports
 test-integration: install services-up ## Contract suites on real servers, cross-process and fault tests
 	set -a; eval "$$(scripts/services.sh env)"; set +a; $(NODE_TEST) --test-concurrency=1 --test-timeout=900000 $(SERVICE_TESTS)
 
+.PHONY: test-api-schema
+test-api-schema: install ## Schemathesis (pinned, installed under $CHAT4ALL_CACHE) against /openapi.json with a real token: no 5xx, nothing undocumented (~3 min)
+	scripts/schemathesis.sh
+
+.PHONY: fault-drill
+fault-drill: install services-up ## Every fault under client traffic on the real servers; counts every message and status at every device (~10 min)
+	set -a; eval "$$(scripts/services.sh env)"; set +a; node --import tsx services/server/test/fault-drill.ts
+
 .PHONY: test
-test: typecheck lint check-imports test-unit test-docs test-cdk8s test-operator test-integration test-operator-drain test-kube test-operator-kube test-cluster ## Everything CI runs: type-check, lint, import check, all tests, the kind cluster
+test: ## Everything CI runs (test-steps: checks, all tests, the tours, the kind cluster); then stops the real servers it started (KEEP_SERVICES=1 keeps them)
+	scripts/services-scope.sh $(MAKE) --no-print-directory test-steps
+
+.PHONY: test-steps
+test-steps: typecheck lint check-imports test-unit test-api-schema test-docs test-cdk8s test-operator test-integration test-operator-drain test-kube test-operator-kube test-cluster ## The steps of `make test`, leaving the real servers running
 
 include mk/kubernetes.mk
 include mk/operator.mk

@@ -1,6 +1,9 @@
 import {
+  Chat4AllError,
   KeyedRateLimiter,
   UuidV7Generator,
+  invalid,
+  malformedTextPath,
   randomId,
   type Backend,
   type ConversationStore,
@@ -14,12 +17,13 @@ import {
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { LoginThrottle, type LoginLimits } from './auth/login-throttle.js';
 import { PasswordHasher, type ScryptParams } from './auth/passwords.js';
 import type { ApiContext } from './context.js';
 import { authRoutes } from './http/auth.js';
 import { authenticate } from './http/authenticate.js';
 import { conversationRoutes } from './http/conversations.js';
-import { handleError, handleNotFound } from './http/errors.js';
+import { handleError, handleFrameworkError, handleNotFound } from './http/errors.js';
 import { healthRoutes } from './http/health.js';
 import { messageRoutes } from './http/messages.js';
 import { ApiMetrics } from './http/metrics.js';
@@ -51,7 +55,22 @@ export interface ApiOptions {
   backends?: Backend[];
   /** Messages one user may send. @default { perSecond: 50, burst: 100 } */
   sendRate?: RateLimit;
+  /** Failed logins allowed per username and client address. @default DEFAULT_LOGIN_LIMITS */
+  loginLimits?: Partial<LoginLimits>;
+  /**
+   * Proxies in front of the api whose X-Forwarded-For is believed, for the client address that
+   * login throttling counts by (Fastify's trustProxy: a hop count, or true for all). @default false
+   */
+  trustProxy?: boolean | number;
 }
+
+/** Believes X-Forwarded-For for the `hops` proxies nearest the api. */
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
+
+/** Node's default bound on a request's headers, the request line included: no URL is longer. */
+const MAX_URL_BYTES = 16 * 1024;
 
 /** The request body limit: far above the largest valid request (a 10 KiB message), far below harm. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -71,6 +90,7 @@ function context(options: ApiOptions): ApiContext {
     passwords: new PasswordHasher(options.passwords),
     ids: options.ids ?? new UuidV7Generator(now),
     sendLimiter: new KeyedRateLimiter(options.sendRate ?? { perSecond: 50, burst: 100 }, now),
+    loginThrottle: new LoginThrottle(options.loginLimits, now),
     now,
   };
 }
@@ -86,13 +106,22 @@ class RequestLogsAtDebug extends LogController {
   }
 }
 
-/** JSON only. An empty JSON body counts as no body (clients send the header on bodiless POSTs). */
+/**
+ * JSON only. An empty JSON body counts as no body (clients send the header on bodiless POSTs). A
+ * string that is not well-formed Unicode (a lone surrogate, `"\ud800"`) anywhere in the body is
+ * refused with 400 `invalid_text`: strict JSON parsers, and so other members' clients, refuse it.
+ */
 function setUpParsers(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') done(null, undefined);
-    else parseJson(request, body as string, done);
+    if (body === '') return done(null, undefined);
+    parseJson(request, body as string, (err, value) => {
+      if (err) return done(err, undefined);
+      const path = malformedTextPath(value);
+      if (path === undefined) return done(null, value);
+      done(invalid('invalid_text', 'the body has text that is not well-formed Unicode (a lone surrogate)', [{ field: ['body', path].filter(Boolean).join('.'), message: 'is not well-formed Unicode' }]), undefined);
+    });
   });
 }
 
@@ -108,6 +137,18 @@ export async function createApiApp(options: ApiOptions): Promise<FastifyInstance
     genReqId: () => randomId(),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Ids are short; a long one reaches its route (401 without a token, 404 with one) rather than
+    // being refused by the router. The request line is bounded by Node's header limit anyway.
+    routerOptions: { maxParamLength: MAX_URL_BYTES },
+    frameworkErrors: handleFrameworkError,
+    // Requests arriving while the app closes are answered by the hook below, in the error shape.
+    return503OnClosing: false,
+    trustProxy: typeof options.trustProxy === 'number' ? trustHops(options.trustProxy) : (options.trustProxy ?? false),
+  });
+  let closing = false;
+  app.addHook('preClose', async () => void (closing = true));
+  app.addHook('onRequest', async () => {
+    if (closing) throw new Chat4AllError('unavailable', 'unavailable', 'the service is shutting down; retry', { retryAfterSeconds: 1 });
   });
 
   const routes: CollectedRoute[] = [];
@@ -125,7 +166,7 @@ export async function createApiApp(options: ApiOptions): Promise<FastifyInstance
   healthRoutes(app, backends, options.registry);
   let document: object | undefined;
   app.get('/openapi.json', { schema: openApiSchema }, async () => (document ??= buildOpenApiDocument(routes)));
-  authRoutes(app, ctx);
+  authRoutes(app, ctx, metrics);
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', authenticate(ctx));

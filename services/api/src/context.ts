@@ -1,4 +1,5 @@
 import type { ConversationStore, EventLog, KeyedRateLimiter, MessageStore, Presence, TokenService, UserStore, UuidV7Generator } from '@chat4all/core';
+import type { LoginThrottle } from './auth/login-throttle.js';
 import type { PasswordHasher } from './auth/passwords.js';
 
 /**
@@ -16,6 +17,8 @@ export interface ApiContext {
   ids: UuidV7Generator;
   /** Sends per user (POST /v1/messages); over it, 429 with Retry-After. */
   sendLimiter: KeyedRateLimiter;
+  /** Failed logins per username and client address (POST /auth/token); over them, 429 with Retry-After. */
+  loginThrottle: LoginThrottle;
   /** Unix milliseconds. */
   now: () => number;
 }

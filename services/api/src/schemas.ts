@@ -23,8 +23,8 @@ export interface RouteSchema extends FastifySchema {
 
 export const USERNAME_PATTERN = '^[a-z0-9_]{3,32}$';
 export const CLIENT_MESSAGE_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
-/** No control characters (line breaks included) in names shown to other users. */
-const PRINTABLE_PATTERN = '^[^\\u0000-\\u001f\\u007f]*$';
+/** Names shown to other users: no control characters (line breaks included), and not blank. */
+const NAME_PATTERN = '^(?=.*\\S)[^\\u0000-\\u001f\\u007f]*$';
 
 const uuid = { type: 'string', format: 'uuid' } as const;
 const time = { type: 'string', format: 'date-time' } as const;
@@ -116,8 +116,12 @@ export const namedSchemas: Record<string, { properties: object }> = {
 
 type Codes = Partial<Record<number, string[]>>;
 const AUTH: Codes = { 401: ['missing_token', 'invalid_token', 'token_expired'] };
-const BODY: Codes = { 400: ['validation_failed', 'malformed_json'], 413: ['body_too_large'], 415: ['unsupported_media_type'] };
+const BODY: Codes = { 400: ['validation_failed', 'malformed_json', 'invalid_text'], 413: ['body_too_large'], 415: ['unsupported_media_type'] };
 const INPUT: Codes = { 400: ['validation_failed'] };
+/** Routes with path parameters: a parameter that is not valid percent-encoding. */
+const PATH: Codes = { 400: ['malformed_url'] };
+/** POST and DELETE routes without a body schema: a body, if one is sent, must still be JSON. */
+const ANY_BODY: Codes = { 400: ['malformed_json', 'invalid_text'], 413: ['body_too_large'], 415: ['unsupported_media_type'] };
 const ALWAYS: Codes = { 500: ['internal'], 503: ['unavailable'] };
 
 /** Error responses by status, each describing its possible codes; 500 and 503 are always possible. */
@@ -148,7 +152,7 @@ export const registerSchema: RouteSchema = {
     {
       username: { type: 'string', pattern: USERNAME_PATTERN, description: '3 to 32 of a-z, 0-9 and _; unique.' },
       password: { type: 'string', minLength: 8, maxLength: 128 },
-      display_name: { type: 'string', minLength: 1, maxLength: 64, pattern: PRINTABLE_PATTERN, description: 'Trimmed; defaults to the username.' },
+      display_name: { type: 'string', minLength: 1, maxLength: 64, pattern: NAME_PATTERN, description: 'Trimmed; defaults to the username.' },
     },
     ['username', 'password'],
   ),
@@ -158,7 +162,9 @@ export const registerSchema: RouteSchema = {
 export const tokenSchema: RouteSchema = {
   operationId: 'createToken',
   summary: 'Log in: exchange a username and password for an access token',
-  description: 'An unknown username and a wrong password get the same answer, after the same work.',
+  description:
+    'An unknown username and a wrong password get the same answer, after the same work. Failed logins are throttled per username and client address: ' +
+    '429 too_many_attempts with Retry-After, before the password is checked. Answers carry Cache-Control: no-store.',
   tags: ['auth'],
   body: closed({ username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 128 } }, ['username', 'password']),
   response: {
@@ -170,7 +176,7 @@ export const tokenSchema: RouteSchema = {
         'expires_in',
       ]),
     ),
-    ...errors(BODY, { 401: ['invalid_credentials'] }),
+    ...errors(BODY, { 401: ['invalid_credentials'], 429: ['too_many_attempts'] }),
   },
 };
 
@@ -188,7 +194,7 @@ export const userSchema: RouteSchema = {
   tags: ['users'],
   security: bearer,
   params: closed({ username: { type: 'string', description: 'A username; one that cannot exist gets 404.' } }, ['username']),
-  response: { 200: ok('The user.', publicUser), ...errors(AUTH, { 404: ['user_not_found'] }) },
+  response: { 200: ok('The user.', publicUser), ...errors(AUTH, PATH, { 404: ['user_not_found'] }) },
 };
 
 export const createConversationSchema: RouteSchema = {
@@ -199,14 +205,19 @@ export const createConversationSchema: RouteSchema = {
     `group: \`name\` is required; the creator becomes member and admin; duplicates are removed; at most ${MAX_MEMBERS} members in all.`,
   tags: ['conversations'],
   security: bearer,
-  body: closed(
-    {
-      type: { type: 'string', enum: ['direct', 'group'] },
-      name: { type: 'string', minLength: 1, maxLength: 100, pattern: PRINTABLE_PATTERN, description: 'Groups only; trimmed.' },
-      members: { type: 'array', items: userRef, maxItems: 4 * MAX_MEMBERS, description: 'The other members: usernames or user ids.' },
-    },
-    ['type', 'members'],
-  ),
+  body: {
+    ...closed(
+      {
+        type: { type: 'string', enum: ['direct', 'group'] },
+        name: { type: 'string', minLength: 1, maxLength: 100, pattern: NAME_PATTERN, description: 'Groups only, and required for them; trimmed.' },
+        members: { type: 'array', items: userRef, maxItems: 4 * MAX_MEMBERS, description: 'The other members: usernames or user ids (exactly one for direct).' },
+      },
+      ['type', 'members'],
+    ),
+    if: { type: 'object', properties: { type: { const: 'direct' } }, required: ['type'] },
+    then: { type: 'object', properties: { members: { type: 'array', minItems: 1, maxItems: 1 } }, not: { type: 'object', properties: { name: {} }, required: ['name'] } },
+    else: { type: 'object', properties: { name: {} }, required: ['name'] },
+  },
   response: {
     200: ok('The direct conversation existed already.', conversation),
     201: ok('The conversation was created.', conversation),
@@ -230,7 +241,7 @@ export const getConversationSchema: RouteSchema = {
   tags: ['conversations'],
   security: bearer,
   params: idParams,
-  response: { 200: ok('The conversation.', conversation), ...errors(AUTH, { 404: ['conversation_not_found'] }) },
+  response: { 200: ok('The conversation.', conversation), ...errors(AUTH, PATH, { 404: ['conversation_not_found'] }) },
 };
 
 export const addMemberSchema: RouteSchema = {
@@ -243,7 +254,7 @@ export const addMemberSchema: RouteSchema = {
   body: closed({ user: userRef }, ['user']),
   response: {
     200: ok('The conversation as it now is.', conversation),
-    ...errors(AUTH, BODY, { 403: ['not_admin'], 404: ['conversation_not_found', 'user_not_found'], 409: ['direct_conversation', 'conversation_full'] }),
+    ...errors(AUTH, BODY, PATH, { 403: ['not_admin'], 404: ['conversation_not_found', 'user_not_found'], 409: ['direct_conversation', 'conversation_full'] }),
   },
 };
 
@@ -256,7 +267,7 @@ export const removeMemberSchema: RouteSchema = {
   params: closed({ id: idParams.properties.id, user_id: { ...uuid, description: 'The member to remove.' } }, ['id', 'user_id']),
   response: {
     200: ok('The conversation as it now is (also when the caller has just left it).', conversation),
-    ...errors(AUTH, { 403: ['not_admin'], 404: ['conversation_not_found', 'member_not_found'], 409: ['direct_conversation'] }),
+    ...errors(AUTH, PATH, ANY_BODY, { 403: ['not_admin'], 404: ['conversation_not_found', 'member_not_found'], 409: ['direct_conversation'] }),
   },
 };
 
@@ -270,7 +281,7 @@ export const sendMessageSchema: RouteSchema = {
   body: closed(
     {
       conversation_id: uuid,
-      content: { type: 'string', description: `1 to ${MAX_CONTENT_BYTES} UTF-8 bytes (empty: 400 content_empty; over: 413 content_too_large).` },
+      content: { type: 'string', minLength: 1, description: `1 to ${MAX_CONTENT_BYTES} UTF-8 bytes (empty: 400 content_empty; over: 413 content_too_large).` },
       client_message_id: { type: 'string', pattern: CLIENT_MESSAGE_ID_PATTERN, description: 'Idempotency key chosen by the client, unique per sender.' },
     },
     ['conversation_id', 'content'],
@@ -285,7 +296,7 @@ export const sendMessageSchema: RouteSchema = {
         'created_at',
       ]),
     ),
-    ...errors(AUTH, BODY, { 400: ['content_empty'], 404: ['conversation_not_found'], 409: ['client_message_id_reused'], 413: ['content_too_large'] }),
+    ...errors(AUTH, BODY, { 400: ['content_empty'], 404: ['conversation_not_found'], 409: ['client_message_id_reused'], 413: ['content_too_large'], 429: ['rate_limited'] }),
   },
 };
 
@@ -299,7 +310,7 @@ export const historySchema: RouteSchema = {
   querystring: closed({ limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, before: { ...uuid, description: 'A message id: only older messages.' } }),
   response: {
     200: ok('The messages.', object({ messages: { type: 'array', items: message }, next_before: uuid }, ['messages'])),
-    ...errors(AUTH, INPUT, { 404: ['conversation_not_found'] }),
+    ...errors(AUTH, INPUT, PATH, { 404: ['conversation_not_found'] }),
   },
 };
 
@@ -312,7 +323,7 @@ export const readSchema: RouteSchema = {
   params: closed({ id: { ...uuid, description: 'A message id.' } }, ['id']),
   response: {
     200: ok('Read.', object({ message_id: uuid, status: { type: 'string', enum: ['READ'] }, read_at: time }, ['message_id', 'status', 'read_at'])),
-    ...errors(AUTH, { 404: ['message_not_found'], 409: ['own_message'] }),
+    ...errors(AUTH, PATH, ANY_BODY, { 404: ['message_not_found'], 409: ['own_message'] }),
   },
 };
 

@@ -49,8 +49,8 @@ describe('direct conversations', () => {
     for (const [payload, code] of [
       [{ type: 'direct', members: [a.user.username] }, 'invalid_members'],
       [{ type: 'direct', members: [a.user.user_id] }, 'invalid_members'],
-      [{ type: 'direct', members: [b.user.username, uniqueName()] }, 'invalid_members'],
-      [{ type: 'direct', members: [] }, 'invalid_members'],
+      [{ type: 'direct', members: [b.user.username, uniqueName()] }, 'validation_failed'],
+      [{ type: 'direct', members: [] }, 'validation_failed'],
       [{ type: 'direct', name: 'x', members: [b.user.username] }, 'validation_failed'],
       [{ type: 'channel', members: [b.user.username] }, 'validation_failed'],
       [{ type: 'direct', members: b.user.username }, 'validation_failed'],

@@ -113,7 +113,7 @@ describe('OpenAPI', () => {
     const send = doc.paths['/v1/messages'].post;
     assert.deepEqual(send.security, [{ bearerAuth: [] }]);
     assert.equal(send.requestBody.content['application/json'].schema.additionalProperties, false);
-    assert.deepEqual(Object.keys(send.responses).sort(), ['202', '400', '401', '404', '409', '413', '415', '500', '503']);
+    assert.deepEqual(Object.keys(send.responses).sort(), ['202', '400', '401', '404', '409', '413', '415', '429', '500', '503']);
     assert.match(send.responses['413'].description, /content_too_large/);
     assert.deepEqual(send.responses['404'].content['application/json'].schema, { $ref: '#/components/schemas/Error' });
     assert.ok(doc.components.schemas.Conversation);

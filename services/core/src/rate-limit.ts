@@ -57,10 +57,20 @@ export class KeyedRateLimiter {
 
   /** Spends one token of `key`; resolves 0 when allowed, else the milliseconds to wait. */
   take(key: string): number {
+    const b = this.bucket(key);
+    return b.take() ? 0 : Math.max(1, b.retryAfterMs());
+  }
+
+  /** Milliseconds until `key` has a token (0 when it has one now); spends nothing. */
+  retryAfterMs(key: string): number {
+    return this.buckets.get(key)?.retryAfterMs() ?? 0;
+  }
+
+  private bucket(key: string): TokenBucket {
     if (++this.calls % 10_000 === 0) this.sweep();
     let b = this.buckets.get(key);
     if (!b) this.buckets.set(key, (b = new TokenBucket(this.limit, this.now)));
-    return b.take() ? 0 : Math.max(1, b.retryAfterMs());
+    return b;
   }
 
   private sweep(): void {

@@ -1,6 +1,7 @@
 import { invalid } from './errors.js';
 import { isUuid } from './ids.js';
 import { MAX_CONTENT_BYTES } from './model.js';
+import { isWellFormedText } from './text.js';
 
 /**
  * Records on the event log. Both topics are keyed by conversation_id, so a conversation's
@@ -62,7 +63,7 @@ export function decodeMessageRecord(value: Buffer | string): MessageRecord {
   need(isUuid(o.message_id), 'message_id');
   need(isUuid(o.conversation_id), 'conversation_id');
   need(isUuid(o.sender_id), 'sender_id');
-  need(typeof o.content === 'string' && o.content.length > 0 && Buffer.byteLength(o.content) <= MAX_CONTENT_BYTES, 'content');
+  need(typeof o.content === 'string' && o.content.length > 0 && Buffer.byteLength(o.content) <= MAX_CONTENT_BYTES && isWellFormedText(o.content), 'content');
   need(o.client_message_id === undefined || (typeof o.client_message_id === 'string' && o.client_message_id.length <= 128), 'client_message_id');
   need(isTime(o.created_at), 'created_at');
   return o as unknown as MessageRecord;

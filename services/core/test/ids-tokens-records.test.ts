@@ -101,5 +101,6 @@ describe('records', () => {
     assert.equal(fault(JSON.stringify({ ...good, content: '' })), 'record_field');
     assert.equal(fault(JSON.stringify({ ...good, content: 'x'.repeat(10_241) })), 'record_field');
     assert.equal(fault(JSON.stringify({ ...good, message_id: 'abc' })), 'record_field');
+    assert.equal(fault(JSON.stringify({ ...good, content: 'lone \ud800 surrogate' })), 'record_field', 'text that is not well-formed Unicode');
   });
 });

@@ -247,8 +247,15 @@ export class RedisBroker implements Broker {
     this.logger.info({ channels: channels.length }, 'redis subscriber ready: restoring subscriptions');
     const sent = chunks(channels).map((c) => this.subscriber.subscribe(...c));
     const restore = Promise.all([this.lastBatch, ...sent]).then(() => undefined);
-    this.lastBatch = restore.then(
-      () => {
+    this.lastBatch = restore.catch((err: unknown) => {
+      // The connection dropped again; the next 'ready' restores them.
+      this.logger.warn({ err: String(err) }, 'redis: restoring subscriptions failed; retrying on reconnection');
+    });
+    // Catching up reads history on the command connection: the owner is told once that works
+    // again (or after READY_TIMEOUT_MS; it retries reads that fail).
+    restore.then(
+      async () => {
+        await waitReady([this.watches[0]!]).catch(() => undefined);
         if (this.closed) return;
         try {
           this.onResubscribed?.();
@@ -256,10 +263,7 @@ export class RedisBroker implements Broker {
           this.logger.error({ err }, 'broker onResubscribed threw');
         }
       },
-      (err: unknown) => {
-        // The connection dropped again; the next 'ready' restores them.
-        this.logger.warn({ err: String(err) }, 'redis: restoring subscriptions failed; retrying on reconnection');
-      },
+      () => undefined,
     );
   }
 

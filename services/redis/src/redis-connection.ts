@@ -101,7 +101,7 @@ export function createRedisClient(options: RedisOptions, connectionName: string)
   };
   if (options.password !== undefined) common.password = options.password;
   if (options.sentinels?.length) {
-    return new Redis({
+    return keepConnecting(new Redis({
       ...common,
       sentinels: options.sentinels,
       name: options.sentinelName ?? 'mymaster',
@@ -110,10 +110,28 @@ export function createRedisClient(options: RedisOptions, connectionName: string)
       sentinelRetryStrategy: (times: number) => Math.min(times * 100, 1_000),
       // A master demoted under us answers READONLY: reconnect, asking the Sentinels again.
       reconnectOnError: (err: Error) => err.message.startsWith('READONLY'),
-    });
+    }));
   }
   if (!options.url) throw new Error('RedisOptions needs url or sentinels');
-  return new Redis(options.url, common);
+  return keepConnecting(new Redis(options.url, common));
+}
+
+/** Clients being closed by closeClient: the only ones that may stay ended. */
+const closing = new WeakSet<Redis>();
+
+/**
+ * ioredis gives a client up for good (status `end`) when a connection attempt itself fails, as a
+ * Sentinel lookup does when a failover detector disconnects it midway: a gateway would then never
+ * reach the new master. A client that closeClient did not close connects again.
+ */
+function keepConnecting(client: Redis): Redis {
+  client.on('end', () => {
+    if (closing.has(client)) return;
+    setTimeout(() => {
+      if (!closing.has(client) && client.status === 'end') client.connect().catch(() => undefined);
+    }, reconnectDelay(1)).unref();
+  });
+  return client;
 }
 
 /**
@@ -225,6 +243,7 @@ function shortError(err: Error): string {
 
 /** Closes a client without waiting on a dead server; also stops its Sentinel failover watchers. */
 export async function closeClient(client: Redis): Promise<void> {
+  closing.add(client);
   if (client.status === 'ready') await client.quit().catch(() => {});
   client.disconnect();
 }

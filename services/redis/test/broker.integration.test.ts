@@ -175,4 +175,31 @@ describe('RedisBroker on a real Redis', () => {
     assert.equal(b.health().status, 'up');
     assert.equal(resubscribed.count, 1, 'onResubscribed ran once');
   });
+
+  it('says it resubscribed only once history can be read again, while its command connection is still reconnecting', async () => {
+    const b = await openBroker(singleOptions());
+    open.push(b);
+    const reads: string[] = [];
+    const user = `u-${randomId()}`;
+    b.setListener(
+      () => {},
+      // What the broker's owner would find when it reads history at once (this test keeps killing
+      // command connections for a while, so a read a moment later may fail again).
+      () => reads.push(b.health().status === 'up' ? 'ok' : `not readable: ${b.health().detail}`),
+    );
+    await b.subscribe([user]);
+    const inspect = raw();
+    const idsOf = async (name: string) =>
+      ((await inspect.client('LIST')) as string).split('\n').filter((l) => l.includes(`name=${name} `)).map((l) => / id=(\d+) /.exec(` ${l}`)![1]!);
+    // Every broker's connections go (which one is this broker's is not told apart); the command
+    // connections are kept down for a second, longer than a subscriber takes to come back.
+    const until = Date.now() + 1000;
+    for (const id of await idsOf('chat4all-broker-sub')) await inspect.client('KILL', 'ID', id).catch(() => undefined);
+    while (Date.now() < until) {
+      for (const id of await idsOf('chat4all-broker')) await inspect.client('KILL', 'ID', id).catch(() => undefined);
+      await sleep(5);
+    }
+    await waitFor(() => reads.length > 0, 'onResubscribed', 15_000);
+    assert.deepEqual(reads, ['ok'], 'history was readable when the broker said it had resubscribed');
+  });
 });

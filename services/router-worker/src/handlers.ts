@@ -64,8 +64,13 @@ export async function storeMessage(deps: HandlerDeps, rec: MessageRecord): Promi
 
 /**
  * Records a recipient's DELIVERED or READ. When it changes something, resolves the
- * `message_status` events for the sender (and, for READ, the reader's own other devices). Repeats
- * change nothing and resolve none.
+ * `message_status` events for the sender (and, for READ, the reader's own other devices), each
+ * only while a member of the conversation: a member who left hears nothing more of it.
+ *
+ * A repeat resolves the events again only when it is the very record that set the time (same
+ * status, same `at`): a redelivery after the first attempt stored the receipt but could not
+ * publish (a broker failover, a crash in between), so that first publication is never lost.
+ * Repeats from other devices or gateways (other times) resolve none.
  */
 export async function storeReceipt(deps: HandlerDeps, rec: ReceiptRecord): Promise<EventDelivery[]> {
   const known = deps.knownMessage?.(rec.message_id);
@@ -74,8 +79,10 @@ export async function storeReceipt(deps: HandlerDeps, rec: ReceiptRecord): Promi
   if (message.conversation_id !== rec.conversation_id) throw invalid('receipt_conversation', 'the receipt names another conversation');
   if (message.sender_id === rec.user_id) throw invalid('receipt_own_message', 'a sender cannot acknowledge its own message');
   if (!conv?.members.includes(rec.user_id)) throw invalid('receipt_not_member', 'the recipient is not a member of the conversation');
-  const { changed } = await deps.messages.recordReceipt(rec.message_id, rec.user_id, rec.status, rec.at);
-  if (!changed) return [];
+  const { changed, receipt } = await deps.messages.recordReceipt(rec.message_id, rec.user_id, rec.status, rec.at);
+  const storedAt = rec.status === 'READ' ? receipt.read_at : receipt.delivered_at;
+  const setByThisRecord = storedAt !== undefined && Date.parse(storedAt) === Date.parse(rec.at);
+  if (!changed && !setByThisRecord) return [];
   const body = {
     type: 'message_status' as const,
     message_id: rec.message_id,
@@ -85,5 +92,5 @@ export async function storeReceipt(deps: HandlerDeps, rec: ReceiptRecord): Promi
     at: rec.at,
   };
   const to = rec.status === 'READ' ? [message.sender_id, rec.user_id] : [message.sender_id];
-  return to.map((userId) => ({ userId, body }));
+  return to.filter((userId) => conv.members.includes(userId)).map((userId) => ({ userId, body }));
 }

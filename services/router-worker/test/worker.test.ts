@@ -81,8 +81,10 @@ describe('router worker', () => {
     const rec = t.message('hello');
     await t.eventLog.append(TOPIC_MESSAGES, [{ key: rec.conversation_id, value: encodeRecord(rec) }]);
     await waitFor(() => t.received.length === 2, 'fan-out');
-    const receipt = (status: 'DELIVERED' | 'READ') => ({ key: rec.conversation_id, value: encodeRecord({ v: 1, message_id: rec.message_id, conversation_id: rec.conversation_id, user_id: t.alice, status, at: new Date().toISOString() }) });
-    await t.eventLog.append(TOPIC_RECEIPTS, [receipt('DELIVERED'), receipt('DELIVERED'), receipt('READ')]);
+    const at = Date.now();
+    const receipt = (status: 'DELIVERED' | 'READ', ms: number) => ({ key: rec.conversation_id, value: encodeRecord({ v: 1, message_id: rec.message_id, conversation_id: rec.conversation_id, user_id: t.alice, status, at: new Date(at + ms).toISOString() }) });
+    // The second DELIVERED comes from another device, later.
+    await t.eventLog.append(TOPIC_RECEIPTS, [receipt('DELIVERED', 0), receipt('DELIVERED', 5), receipt('READ', 10)]);
     await waitFor(() => t.received.filter((r) => r.payload.status === 'READ').length === 2, 'READ to sender and reader');
     const statuses = t.received.filter((r) => r.payload.type === 'message_status');
     assert.deepEqual(statuses.map((r) => [r.userId === t.bob ? 'bob' : 'alice', r.payload.status]), [['bob', 'DELIVERED'], ['bob', 'READ'], ['alice', 'READ']]);
@@ -165,6 +167,53 @@ describe('router worker', () => {
     assert.ok(most > 1, `stores overlapped (at most ${most} at once)`);
     assert.equal((await t.messages.history(t.conv.conversation_id, { limit: 50 })).messages.length, 40);
     assert.equal(t.dead.length, 0);
+    await t.stop();
+  });
+
+  it('publishes a receipt\'s first status again when its publish failed and the record comes back', async () => {
+    const t = await setup();
+    const rec = t.message('hello');
+    await t.eventLog.append(TOPIC_MESSAGES, [{ key: rec.conversation_id, value: encodeRecord(rec) }]);
+    await waitFor(() => t.received.length === 2, 'fan-out');
+    const publish = t.broker.publish.bind(t.broker);
+    let failures = 0;
+    t.broker.publish = async (deliveries) => {
+      if (deliveries.some((d) => d.body.type === 'message_status') && failures < 2) {
+        failures++;
+        throw unavailable('redis_unavailable', 'a failover');
+      }
+      return publish(deliveries);
+    };
+    for (const status of ['DELIVERED', 'READ'] as const) {
+      const at = new Date().toISOString();
+      await t.eventLog.append(TOPIC_RECEIPTS, [{ key: rec.conversation_id, value: encodeRecord({ v: 1, message_id: rec.message_id, conversation_id: rec.conversation_id, user_id: t.alice, status, at }) }]);
+      await waitFor(() => t.received.some((r) => r.userId === t.bob && r.payload.status === status), `${status} reaches the sender after the failed publish`, 15_000);
+      assert.equal(t.received.filter((r) => r.userId === t.bob && r.payload.status === status)[0]!.payload.at, at);
+    }
+    assert.equal(failures, 2);
+    assert.equal(t.dead.length, 0);
+    await t.stop();
+  });
+
+  it('tells only current members of a receipt: a sender who left hears nothing of it', async () => {
+    const t = await setup();
+    const carol = ids.next();
+    const now = new Date().toISOString();
+    const group: Conversation = { conversation_id: ids.next(), type: 'group', name: 'g', members: [t.bob, t.alice, carol], admins: [t.bob], created_by: t.bob, created_at: now, last_activity_at: now };
+    await t.conversations.create(group);
+    await t.broker.subscribe([carol]);
+    const rec: MessageRecord = { ...t.message('in the group'), conversation_id: group.conversation_id };
+    await t.eventLog.append(TOPIC_MESSAGES, [{ key: rec.conversation_id, value: encodeRecord(rec) }]);
+    await waitFor(() => t.received.filter((r) => r.payload.message_id === rec.message_id).length === 3, 'fan-out to three');
+    await t.conversations.removeMember(group.conversation_id, t.bob);
+    const read = { v: 1 as const, message_id: rec.message_id, conversation_id: rec.conversation_id, user_id: carol, status: 'READ' as const, at: new Date().toISOString() };
+    await t.eventLog.append(TOPIC_RECEIPTS, [{ key: rec.conversation_id, value: encodeRecord(read) }]);
+    await waitFor(() => t.received.some((r) => r.userId === carol && r.payload.status === 'READ'), 'READ to the reader\'s devices');
+    const next = t.message('a marker after the receipt');
+    await t.eventLog.append(TOPIC_MESSAGES, [{ key: rec.conversation_id, value: encodeRecord({ ...next, conversation_id: group.conversation_id, sender_id: carol }) }]);
+    await waitFor(() => t.received.some((r) => r.payload.message_id === next.message_id), 'the marker');
+    assert.deepEqual(t.received.filter((r) => r.userId === t.bob && r.payload.type === 'message_status'), [], 'bob left: no status of the group');
+    assert.equal((await t.messages.getReceipt(rec.message_id, carol))!.read_at, read.at);
     await t.stop();
   });
 });

@@ -1,5 +1,6 @@
 import {
   type Broker,
+  type ConversationChanges,
   type ConversationStore,
   type EventLog,
   type MessageStore,
@@ -7,6 +8,8 @@ import {
   type UserStore,
   MemoryBroker,
   MemoryBrokerHub,
+  MemoryConversationChanges,
+  MemoryConversationChangesHub,
   MemoryConversationStore,
   MemoryEventLog,
   MemoryMessageStore,
@@ -15,7 +18,10 @@ import {
 } from '@chat4all/core';
 import type { ServerConfig } from './config.js';
 
-/** The adapters one process runs on. Brokers are made per user (a gateway needs its own listener). */
+/**
+ * The adapters one process runs on. Brokers and change feeds are made per user (a gateway needs
+ * its own broker listener, every conversation cache its own change listener).
+ */
 export interface Backends {
   /** `memory` for the embedded default, else the real technologies in use. */
   readonly kind: string;
@@ -25,6 +31,7 @@ export interface Backends {
   eventLog: EventLog;
   presence: Presence;
   newBroker(): Broker;
+  newConversationChanges(): ConversationChanges;
   close(): Promise<void>;
 }
 
@@ -33,6 +40,8 @@ export function memoryBackends(config: Pick<ServerConfig, 'historyMaxEvents' | '
   const hub = new MemoryBrokerHub({ maxEvents: config.historyMaxEvents, ttlMs: config.historyTtlSeconds * 1000 });
   const eventLog = new MemoryEventLog();
   const brokers: Broker[] = [];
+  const changesHub = new MemoryConversationChangesHub();
+  const feeds: ConversationChanges[] = [];
   const presence = new MemoryPresence();
   return {
     kind: 'memory',
@@ -46,9 +55,14 @@ export function memoryBackends(config: Pick<ServerConfig, 'historyMaxEvents' | '
       brokers.push(b);
       return b;
     },
+    newConversationChanges() {
+      const f = new MemoryConversationChanges(changesHub);
+      feeds.push(f);
+      return f;
+    },
     async close() {
       await eventLog.close();
-      await Promise.all(brokers.map((b) => b.close()));
+      await Promise.all([...brokers, ...feeds].map((b) => b.close()));
       await presence.close();
     },
   };

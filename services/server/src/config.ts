@@ -26,6 +26,8 @@ export interface ServerConfig {
   sendRateLimit: number;
   /** New WebSocket connections one gateway accepts per second (twice that in a burst). */
   connectRateLimit: number;
+  /** Proxies in front of the api whose X-Forwarded-For gives the client address (login throttling counts by it). */
+  trustProxyHops: number;
 }
 
 /** Flags override the variables of the same name: --api-port overrides API_PORT. */
@@ -87,6 +89,7 @@ export function loadConfig(env: Env, isTty = false): ServerConfig {
     historyTtlSeconds: int(env, 'HISTORY_TTL_SECONDS', 86_400, 86_400, 30 * 86_400),
     sendRateLimit: int(env, 'SEND_RATE_LIMIT', 50, 1, 1_000_000),
     connectRateLimit: int(env, 'CONNECT_RATE_LIMIT', 500, 1, 1_000_000),
+    trustProxyHops: int(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
   };
   checkDistinctPorts(config);
   return Object.freeze(config);

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { createApiApp } from '@chat4all/api';
-import { type Backend, CachingConversationStore, type EventLog, TOPIC_MESSAGES, TOPIC_RECEIPTS, TokenService } from '@chat4all/core';
+import { type Backend, CachingConversationStore, CachingUserStore, type EventLog, TOPIC_MESSAGES, TOPIC_RECEIPTS, TokenService } from '@chat4all/core';
 import { RouterWorker } from '@chat4all/router-worker';
 import { type GatewayOptions, WebSocketGateway } from '@chat4all/websocket-gateway';
 import type { FastifyInstance } from 'fastify';
@@ -63,6 +63,16 @@ function ensureTopicsInBackground(eventLog: EventLog, logger: Logger): () => voi
 }
 
 /**
+ * A conversation cache that hears every process's membership changes. Listening starts in the
+ * background: until it does, the cache reads the store every time.
+ */
+function conversationCache(backends: Backends, logger: Logger): CachingConversationStore {
+  const cache = new CachingConversationStore(backends.conversations, { changes: backends.newConversationChanges() });
+  cache.listen().catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, 'membership changes not heard yet; reading conversations from the store meanwhile'));
+  return cache;
+}
+
+/**
  * Starts the roles of `config.role` on `backends`. A listener that cannot start (its port in use)
  * fails with a ConfigError naming the variable, after what had started is stopped again.
  */
@@ -73,6 +83,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const tokens = new TokenService({ secret: options.jwtSecret, ttlSeconds: config.jwtTtlSeconds });
   const running: RunningPlatform = { registry, shutdown: async () => {} };
   const readinessOf: Backend[] = [];
+  const caches: CachingConversationStore[] = [];
+  const users = new CachingUserStore(backends.users);
   let health: Server | undefined;
   let stopEnsuring = () => {};
 
@@ -82,6 +94,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     await running.api?.close();
     await running.worker?.stop();
     await running.gateway?.close();
+    for (const c of caches) c.close();
     const server = health;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     await backends.close();
@@ -102,12 +115,15 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       readinessOf.push(backends.eventLog, backends.conversations, backends.messages);
     }
     if (has(config.role, 'gateway')) {
+      const conversations = conversationCache(backends, logger);
+      caches.push(conversations);
       const gateway = new WebSocketGateway({
         tokens,
+        users,
         broker: backends.newBroker(),
         presence: backends.presence,
         eventLog: backends.eventLog,
-        conversations: new CachingConversationStore(backends.conversations),
+        conversations,
         messages: backends.messages,
         logger: logger.child({ role: 'gateway' }),
         registry,
@@ -134,9 +150,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     running.metricsPort = portOf(health);
     if (config.role === 'api' || config.role === 'gateway') stopEnsuring = ensureTopicsInBackground(backends.eventLog, logger);
     if (has(config.role, 'api')) {
+      const conversations = conversationCache(backends, logger);
+      caches.push(conversations);
       const api = await createApiApp({
-        users: backends.users,
-        conversations: new CachingConversationStore(backends.conversations),
+        users,
+        conversations,
         messages: backends.messages,
         eventLog: backends.eventLog,
         presence: backends.presence,
@@ -144,6 +162,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         logger: logger.child({ role: 'api' }),
         registry,
         sendRate: { perSecond: config.sendRateLimit, burst: config.sendRateLimit * 2 },
+        trustProxy: config.trustProxyHops,
         ...(options.passwords ? { passwords: options.passwords } : {}),
       });
       running.api = api;

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { CassandraStores, parseCassandraOptions } from '@chat4all/cassandra';
-import type { Broker } from '@chat4all/core';
+import type { Broker, ConversationChanges } from '@chat4all/core';
 import { KafkaEventLog, parseKafkaOptions } from '@chat4all/kafka';
-import { RedisBroker, RedisPresence, parseRedisOptions } from '@chat4all/redis';
+import { RedisBroker, RedisConversationChanges, RedisPresence, parseRedisOptions } from '@chat4all/redis';
 import type { Logger } from 'pino';
 import { type Backends, memoryBackends } from './backends.js';
 import { ConfigError, type ServerConfig } from './config.js';
@@ -48,8 +48,9 @@ export async function selectBackends(config: ServerConfig, env: Env, logger: Log
     kinds.push('cassandra');
   }
   let presence = fallback.presence;
-  const brokers: Broker[] = [];
+  const brokers: (Broker | ConversationChanges)[] = [];
   let newBroker = fallback.newBroker;
+  let newConversationChanges = fallback.newConversationChanges;
   if (parsed.redis) {
     const redis = parsed.redis;
     const p = new RedisPresence({ redis, logger: logger.child({ component: 'redis' }) });
@@ -61,6 +62,11 @@ export async function selectBackends(config: ServerConfig, env: Env, logger: Log
       brokers.push(b);
       return b;
     };
+    newConversationChanges = () => {
+      const f = new RedisConversationChanges({ redis, logger: logger.child({ component: 'redis' }) });
+      brokers.push(f);
+      return f;
+    };
     kinds.push('redis');
   }
   return {
@@ -71,6 +77,7 @@ export async function selectBackends(config: ServerConfig, env: Env, logger: Log
     eventLog,
     presence,
     newBroker,
+    newConversationChanges,
     async close() {
       await Promise.allSettled(brokers.map((b) => b.close()));
       await Promise.allSettled([eventLog.close(), presence.close(), cassandra?.close()]);

@@ -4,6 +4,7 @@ import { after, describe, it } from 'node:test';
 import { sleep, waitFor } from '@chat4all/core/testing';
 import { type Embedded, type EmbeddedOptions, startEmbedded } from '../src/index.js';
 import jwt from 'jsonwebtoken';
+import WebSocket from 'ws';
 import { Device, signUp, upgradeStatus } from './clients.js';
 
 const platforms: Embedded[] = [];
@@ -226,5 +227,60 @@ describe('protection of the gateway', () => {
     const d = await connect(p.websocketUrl, short);
     await waitFor(() => d.closeCode, 'expiry close', 6000);
     assert.equal(d.closeCode, 4001);
+  });
+});
+
+describe('access that ends', () => {
+  it('refuses a token whose subject is no user, in the URL and in an auth frame', async () => {
+    const p = await platform();
+    const now = Math.floor(Date.now() / 1000);
+    const ghost = jwt.sign({ sub: '0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b', username: 'ghost', iat: now, exp: now + 600 }, p.jwtSecret, { algorithm: 'HS256' });
+    assert.equal(await upgradeStatus(`${p.websocketUrl}/notifications?token=${ghost}`), 401);
+    assert.equal(await upgradeStatus(`${p.websocketUrl}/notifications`, { authorization: `Bearer ${ghost}` }), 401);
+    const ws = new WebSocket(`${p.websocketUrl}/notifications`);
+    const frames: string[] = [];
+    ws.on('message', (d) => frames.push(String(d)));
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({ type: 'auth', token: ghost }));
+    const [code, reason] = await new Promise<[number, string]>((resolve) => ws.once('close', (c, r) => resolve([c, String(r)])));
+    assert.deepEqual([code, reason], [1008, 'invalid_token']);
+    assert.deepEqual(frames, [], 'never connected');
+  });
+
+  it('takes a removed member out of the group on every gateway at once: typing, read frames and receipts', async () => {
+    const p = await platform();
+    const gw2 = await p.addGateway();
+    const [alice, bob, carol] = [await signUp(p.apiUrl, 'alice'), await signUp(p.apiUrl, 'bob'), await signUp(p.apiUrl, 'carol')];
+    const conv = (await alice.http.call('POST', '/v1/conversations', { type: 'group', name: 'g', members: [bob.username, carol.username] })).body.conversation_id;
+    const a = await connect(p.websocketUrl, alice.token);
+    const b1 = await connect(p.websocketUrl, bob.token);
+    const b2 = await connect(gw2.websocketUrl, bob.token);
+    const c = await connect(gw2.websocketUrl, carol.token);
+    // Each gateway reads the group (and remembers it) before the change.
+    const m = await bob.http.call('POST', '/v1/messages', { conversation_id: conv, content: 'before leaving' });
+    const fromCarol = await carol.http.call('POST', '/v1/messages', { conversation_id: conv, content: 'for bob to read' });
+    for (const d of [b1, b2]) await d.next((f) => f.message_id === fromCarol.body.message_id, 'carol\'s message at bob');
+    b1.send({ type: 'typing', conversation_id: conv });
+    await c.next((f) => f.type === 'typing' && f.user_id === bob.userId, 'bob typing while a member');
+
+    const removed = await alice.http.call('DELETE', `/v1/conversations/${conv}/members/${bob.userId}`);
+    assert.equal(removed.status, 200);
+    a.send({ type: 'typing', conversation_id: conv });
+    c.send({ type: 'typing', conversation_id: conv });
+    b2.send({ type: 'typing', conversation_id: conv });
+    await b2.next((f) => f.type === 'error' && f.code === 'conversation_not_found', 'bob may not type to the group any more');
+    b2.send({ type: 'read', message_id: fromCarol.body.message_id });
+    await b2.next((f) => f.type === 'error' && f.code === 'message_not_found', 'bob may not read the group any more');
+    c.send({ type: 'read', message_id: m.body.message_id });
+    await a.next((f) => f.type === 'typing' && f.user_id === carol.userId, 'carol typing reaches alice');
+    await c.next((f) => f.type === 'message_status' && f.status === 'READ' && f.message_id === m.body.message_id, 'READ at carol\'s devices');
+    const marker = await alice.http.call('POST', '/v1/messages', { conversation_id: conv, content: 'after' });
+    await c.next((f) => f.message_id === marker.body.message_id, 'a later message');
+    for (const d of [b1, b2]) {
+      assert.deepEqual(d.of('typing').filter((f) => f.conversation_id === conv && f.user_id !== bob.userId), [], 'no typing of the group after the removal');
+      assert.equal(d.of('message_status').filter((f) => f.status === 'READ').length, 0, 'no receipt of the group after the removal');
+      assert.equal(d.frames.some((f) => f.message_id === marker.body.message_id), false);
+    }
+    assert.equal(a.of('typing').filter((f) => f.user_id === bob.userId).length, 1, 'only the typing from before the removal');
   });
 });

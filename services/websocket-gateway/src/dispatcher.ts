@@ -40,6 +40,10 @@ const REPLAY_PAGE = 1000;
 /** Connections a heartbeat handles before it lets the event loop run. */
 const HEARTBEAT_SLICE = 500;
 const TYPING_INTERVAL_MS = 3000;
+/** How long a failing catch-up after a resubscription is retried before its connections are closed. */
+const CATCH_UP_FOR_MS = 60_000;
+/** Live payloads a connection may have waiting while it catches up; beyond them it is closed (1012). */
+const MAX_PENDING = 10_000;
 
 /**
  * Keeps the connections of this gateway by user, subscribes the broker to exactly those users,
@@ -111,37 +115,56 @@ export class Dispatcher {
 
   /**
    * After the broker restored lost subscriptions: every connection catches up from history since
-   * the last event it got. A connection whose gap is beyond history is closed with 1012, so its
-   * client reconnects, is told `recovered: false`, and re-reads over HTTP.
+   * the last event it got, while live payloads wait in its buffer. A read that fails (the broker
+   * is still moving to a new master, say) is retried with backoff for up to CATCH_UP_FOR_MS, the
+   * connections kept open meanwhile: a failover must not turn into a reconnect storm. A
+   * connection whose gap is beyond history, whose buffer outgrows MAX_PENDING, or that could not
+   * be caught up in time is closed with 1012, so its client reconnects (and is told
+   * `recovered: false` if it missed too much).
    */
   async catchUpAll(): Promise<void> {
     const conns = [...this.users.values()].flatMap((s) => [...s]).filter((c) => !c.closed && !c.pending);
     for (const conn of conns) conn.pending = [];
     this.o.logger.warn({ connections: conns.length }, 'broker resubscribed: catching connections up from history');
-    for (const conn of conns) {
-      try {
-        if (conn.lastEventId === undefined) {
-          // It had no history to start from: whatever it missed is all the history there is.
-          const events = (await this.o.broker.latestEventId(conn.userId)) === undefined ? [] : undefined;
-          if (events) {
-            this.replayThenLive(conn, events);
-            continue;
-          }
+    const deadline = this.o.now() + CATCH_UP_FOR_MS;
+    let waiting = conns;
+    for (let attempt = 0; waiting.length > 0; attempt++) {
+      const failed: Connection[] = [];
+      for (const conn of waiting) {
+        if (conn.closed) continue;
+        if ((conn.pending?.length ?? 0) > MAX_PENDING) {
           conn.close(CLOSE.draining, 'missed events; reconnect');
           continue;
         }
-        const { replay, recovered } = await this.readHistory(conn.userId, conn.lastEventId);
-        this.o.metrics.replayedEvents.inc({ recovered: String(recovered) }, replay.length);
-        if (!recovered) {
-          conn.close(CLOSE.draining, 'missed events beyond history; reconnect');
-          continue;
+        try {
+          await this.catchUp(conn);
+        } catch (err) {
+          if (attempt === 0) this.o.logger.warn({ err, connection_id: conn.id }, 'catch-up failed; retrying');
+          failed.push(conn);
         }
-        this.replayThenLive(conn, replay);
-      } catch (err) {
-        this.o.logger.warn({ err, connection_id: conn.id }, 'catch-up failed; closing so the client reconnects');
-        conn.close(CLOSE.draining, 'reconnect');
       }
+      waiting = failed;
+      if (waiting.length === 0) break;
+      if (this.o.now() >= deadline) {
+        this.o.logger.warn({ connections: waiting.length }, 'catch-up kept failing; closing so the clients reconnect');
+        for (const conn of waiting) conn.close(CLOSE.draining, 'reconnect');
+        break;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
     }
+  }
+
+  /** Replays what `conn` missed since its last event, then its buffer; throws when history cannot be read. */
+  private async catchUp(conn: Connection): Promise<void> {
+    if (conn.lastEventId === undefined) {
+      // It had no history to start from: whatever it missed is all the history there is.
+      if ((await this.o.broker.latestEventId(conn.userId)) === undefined) return this.replayThenLive(conn, []);
+      return conn.close(CLOSE.draining, 'missed events; reconnect');
+    }
+    const { replay, recovered } = await this.readHistory(conn.userId, conn.lastEventId);
+    this.o.metrics.replayedEvents.inc({ recovered: String(recovered) }, replay.length);
+    if (!recovered) return conn.close(CLOSE.draining, 'missed events beyond history; reconnect');
+    this.replayThenLive(conn, replay);
   }
 
   private async readHistory(userId: string, since: string): Promise<{ replay: string[]; recovered: boolean }> {

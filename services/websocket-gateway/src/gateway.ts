@@ -10,12 +10,14 @@ import {
   type RateLimit,
   type TokenClaims,
   type TokenService,
+  type UserStore,
   bearerToken,
   isChat4AllError,
   isEventId,
   KeyedRateLimiter,
   randomId,
   TokenBucket,
+  unauthenticated,
 } from '@chat4all/core';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -47,6 +49,8 @@ export const DEFAULT_LIMITS: GatewayLimits = {
 
 export interface GatewayOptions {
   tokens: TokenService;
+  /** Read only: a token's user must exist, as the api requires. */
+  users: UserStore;
   broker: Broker;
   presence: Presence;
   /** Where DELIVERED and READ receipts go. */
@@ -131,7 +135,7 @@ export class WebSocketGateway {
 
   /** Backends this gateway depends on, for /readyz. */
   get backends(): Backend[] {
-    return [this.options.broker, this.options.presence, this.options.eventLog, this.options.conversations, this.options.messages];
+    return [this.options.broker, this.options.presence, this.options.eventLog, this.options.users, this.options.conversations, this.options.messages];
   }
 
   /** False while draining: load balancers should send new connections elsewhere. */
@@ -162,6 +166,7 @@ export class WebSocketGateway {
   }
 
   private refuse(socket: Duplex, status: 401 | 404 | 429 | 503, code: string, message: string, retryAfterSeconds = 1): void {
+    if (socket.destroyed) return;
     this.metrics.connectionErrors.inc({ reason: code });
     const body = JSON.stringify({ error: { code, message } });
     const reason = { 401: 'Unauthorized', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status];
@@ -180,24 +185,37 @@ export class WebSocketGateway {
     const token = url.searchParams.get('token') ?? bearerToken(req.headers.authorization);
     const sinceParam = url.searchParams.get('since');
     const since = sinceParam !== null && isEventId(sinceParam) ? sinceParam : sinceParam === null ? undefined : 'invalid';
-    let claims: TokenClaims | undefined;
-    if (token !== undefined) {
-      try {
-        claims = this.options.tokens.verify(token);
-      } catch (err) {
+    const upgrade = (claims: TokenClaims | undefined) =>
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        // ws handles the socket's errors from here on.
+        socket.off('error', destroySocket);
+        if (claims) void this.open(ws, claims, since);
+        else this.awaitAuthFrame(ws, since);
+      });
+    if (token === undefined) return upgrade(undefined);
+    void this.authenticate(token).then(
+      (claims) => {
+        if (this.dispatcher.connectionsOf(claims.userId) >= this.limits.connectionsPerUser) {
+          return this.refuse(socket, 429, 'too_many_connections', `at most ${this.limits.connectionsPerUser} connections per user`, 5);
+        }
+        if (!socket.destroyed) upgrade(claims);
+      },
+      (err: unknown) => {
         const code = isChat4AllError(err) ? err.code : 'invalid_token';
-        return this.refuse(socket, 401, code, code === 'token_expired' ? 'the access token has expired' : 'the access token is invalid');
-      }
-      if (this.dispatcher.connectionsOf(claims.userId) >= this.limits.connectionsPerUser) {
-        return this.refuse(socket, 429, 'too_many_connections', `at most ${this.limits.connectionsPerUser} connections per user`, 5);
-      }
-    }
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      // ws handles the socket's errors from here on.
-      socket.off('error', destroySocket);
-      if (claims) void this.open(ws, claims, since);
-      else this.awaitAuthFrame(ws, since);
-    });
+        if (isChat4AllError(err, 'unavailable')) return this.refuse(socket, 503, 'unavailable', 'the service cannot check the access token now; retry shortly', 2);
+        this.refuse(socket, 401, code, code === 'token_expired' ? 'the access token has expired' : 'the access token is invalid');
+      },
+    );
+  }
+
+  /**
+   * Verifies a token and that its user exists, as the api does: a token whose subject is no user
+   * is refused (`invalid_token`). Rejects `unavailable` when the user cannot be looked up now.
+   */
+  private async authenticate(token: string): Promise<TokenClaims> {
+    const claims = this.options.tokens.verify(token);
+    if (!(await this.options.users.getById(claims.userId))) throw unauthenticated('invalid_token', 'the access token names no user');
+    return claims;
   }
 
   /** A connection without a token in the URL or headers must authenticate with its first frame. */
@@ -208,25 +226,34 @@ export class WebSocketGateway {
     }, this.options.authTimeoutMs ?? 10_000);
     ws.once('message', (data) => {
       clearTimeout(timer);
-      let claims: TokenClaims;
-      try {
-        const frame = JSON.parse(String(data)) as { type?: unknown; token?: unknown };
-        if (frame.type !== 'auth' || typeof frame.token !== 'string') throw new Error('not an auth frame');
-        claims = this.options.tokens.verify(frame.token);
-      } catch (err) {
-        const code = isChat4AllError(err) ? err.code : 'auth_required';
-        this.metrics.connectionErrors.inc({ reason: code });
-        ws.close(CLOSE.auth, code);
-        return;
-      }
-      if (this.dispatcher.connectionsOf(claims.userId) >= this.limits.connectionsPerUser) {
-        this.metrics.connectionErrors.inc({ reason: 'too_many_connections' });
-        ws.close(CLOSE.rateLimited, 'too_many_connections');
-        return;
-      }
-      void this.open(ws, claims, since);
+      void this.authenticateFrame(String(data)).then(
+        (claims) => {
+          if (this.dispatcher.connectionsOf(claims.userId) >= this.limits.connectionsPerUser) {
+            this.metrics.connectionErrors.inc({ reason: 'too_many_connections' });
+            ws.close(CLOSE.rateLimited, 'too_many_connections');
+            return;
+          }
+          void this.open(ws, claims, since);
+        },
+        (err: unknown) => {
+          const code = isChat4AllError(err) ? err.code : 'auth_required';
+          this.metrics.connectionErrors.inc({ reason: code });
+          ws.close(isChat4AllError(err, 'unavailable') ? 1011 : CLOSE.auth, code);
+        },
+      );
     });
     ws.on('error', () => clearTimeout(timer));
+  }
+
+  private authenticateFrame(data: string): Promise<TokenClaims> {
+    let frame: { type?: unknown; token?: unknown };
+    try {
+      frame = JSON.parse(data) as typeof frame;
+    } catch {
+      return Promise.reject(new Error('not an auth frame'));
+    }
+    if (typeof frame !== 'object' || frame === null || frame.type !== 'auth' || typeof frame.token !== 'string') return Promise.reject(new Error('not an auth frame'));
+    return this.authenticate(frame.token);
   }
 
   private async open(ws: WebSocket, claims: TokenClaims, since: string | undefined): Promise<void> {

@@ -69,7 +69,9 @@ export function errorAnswer(err: unknown): ErrorAnswer | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const e = err as { code?: unknown; statusCode?: unknown; validation?: FastifySchemaValidationError[]; validationContext?: string };
   if (Array.isArray(e.validation)) {
-    return answer(400, 'validation_failed', 'the request is invalid', validationDetails(e.validationContext ?? 'request', e.validation));
+    const details = validationDetails(e.validationContext ?? 'request', e.validation);
+    if (e.validation[0]?.keyword === 'minLength' && details[0]?.field === 'body.content') return answer(400, 'content_empty', 'the content is empty', [{ field: 'body.content', message: 'must not be empty' }]);
+    return answer(400, 'validation_failed', 'the request is invalid', details);
   }
   const known = typeof e.code === 'string' ? FASTIFY_ERRORS[e.code] : undefined;
   if (known) return answer(...known);
@@ -87,6 +89,16 @@ export function handleError(err: unknown, request: FastifyRequest, reply: Fastif
   if (known.status >= 500) request.log.warn({ err }, 'backend unavailable');
   else if (known.status === 401) request.log.info({ code: known.body.error.code }, 'unauthenticated');
   return reply.code(known.status).headers(known.headers).send(known.body);
+}
+
+/**
+ * Errors the HTTP framework raises before any route runs (Fastify's `frameworkErrors`): a path
+ * parameter that is not valid percent-encoding, or one over the router's length bound. Answered
+ * in the contract's shape, 400 `malformed_url`.
+ */
+export function handleFrameworkError(err: { code?: string }, request: FastifyRequest, reply: FastifyReply): void {
+  request.log.info({ code: err.code }, 'malformed url');
+  void reply.code(400).send({ error: { code: 'malformed_url', message: 'the URL is malformed' } } satisfies ErrorBody);
 }
 
 export function handleNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {

@@ -7,6 +7,10 @@ export class ApiMetrics {
   readonly duration: Histogram<'method' | 'route'>;
   /** New messages accepted into the event log (retries answered with a first answer are not counted). */
   readonly messagesAccepted: Counter;
+  /** POST /auth/token by outcome: success, failure (wrong credentials) or throttled. */
+  readonly logins: Counter<'result'>;
+  /** Logins refused by throttling, by the budget that was spent. */
+  readonly loginsThrottled: Counter<'scope'>;
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -19,6 +23,8 @@ export class ApiMetrics {
       registers,
     });
     this.messagesAccepted = new Counter({ name: 'messages_accepted_total', help: 'Messages accepted into the event log.', registers });
+    this.logins = new Counter({ name: 'login_attempts_total', help: 'Logins (POST /auth/token), by result: success, failure or throttled.', labelNames: ['result'], registers });
+    this.loginsThrottled = new Counter({ name: 'login_throttled_total', help: 'Logins refused before the password was checked, by the budget spent: username_address, username or address.', labelNames: ['scope'], registers });
   }
 
   /**

@@ -48,8 +48,9 @@ export interface Broker extends Backend {
   publishEphemeral(deliveries: EphemeralDelivery[]): Promise<void>;
   /**
    * Sets the one listener of this broker instance (the gateway's dispatcher). `onResubscribed`
-   * is called after the adapter lost its connection and restored every subscription: payloads
-   * published in between may have been missed, and the listener should catch up from history.
+   * is called after the adapter lost its connection and restored every subscription, once history
+   * can be read again (or after a bounded wait): payloads published in between may have been
+   * missed, and the listener should catch up from history, retrying reads that still fail.
    */
   setListener(listener: BrokerListener, onResubscribed?: () => void): void;
   /**

@@ -3,3 +3,4 @@ export * from './event-log-contract.js';
 export * from './broker-contract.js';
 export * from './presence-contract.js';
 export * from './store-contracts.js';
+export * from './conversation-changes-contract.js';
