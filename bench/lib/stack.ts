@@ -94,9 +94,10 @@ export class ServerUnderTest {
       DRAIN_SECONDS: '1',
       ...extra,
     };
-    const health = role === 'api' ? `http://127.0.0.1:${api}` : `http://127.0.0.1:${metrics}`;
+    // Every role serves /readyz and /metrics on its metrics port.
+    const health = `http://127.0.0.1:${metrics}`;
     const url = role === 'api' ? `http://127.0.0.1:${api}` : `ws://127.0.0.1:${ws}`;
-    const heapUrl = role === 'api' ? `${health}/metrics` : `http://127.0.0.1:${metrics}/metrics`;
+    const heapUrl = `${health}/metrics`;
     const s = new ServerUnderTest(group, name, 'ours', 'services/server/src/main.ts', env, `${health}/readyz`, url, heapUrl, nodeArgs('BENCH_OURS_NODE_ARGS', opts));
     await s.start();
     return s;

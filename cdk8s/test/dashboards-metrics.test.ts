@@ -33,7 +33,7 @@ describe('every metric a dashboard queries is exported by a running role or the 
       roles.push(await startPlatform({ config: { ...config, role }, backends, logger, jwtSecret }));
     }
     for (const r of roles) {
-      const url = r.apiPort !== undefined ? `http://127.0.0.1:${r.apiPort}/metrics` : `http://127.0.0.1:${r.metricsPort}/metrics`;
+      const url = `http://127.0.0.1:${r.metricsPort}/metrics`;
       const res = await fetch(url);
       assert.equal(res.status, 200, url);
       for (const [name, kind] of exportedTypes(await res.text())) types.set(name, kind);

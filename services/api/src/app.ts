@@ -163,7 +163,7 @@ export async function createApiApp(options: ApiOptions): Promise<FastifyInstance
   app.addHook('onRequest', async (request, reply) => void reply.header('x-request-id', request.id));
 
   const backends = [options.users, options.conversations, options.messages, options.eventLog, options.presence, ...(options.backends ?? [])];
-  healthRoutes(app, backends, options.registry);
+  healthRoutes(app, backends);
   let document: object | undefined;
   app.get('/openapi.json', { schema: openApiSchema }, async () => (document ??= buildOpenApiDocument(routes)));
   authRoutes(app, ctx, metrics);

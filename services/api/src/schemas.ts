@@ -341,13 +341,6 @@ export const readyzSchema: RouteSchema = {
   response: { 200: ok('Every backend is up.', readiness), 503: ok('A backend is down.', readiness) },
 };
 
-export const metricsSchema: RouteSchema = {
-  operationId: 'metrics',
-  summary: 'Prometheus metrics',
-  tags: ['operations'],
-  docResponses: { 200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } },
-};
-
 export const openApiSchema: RouteSchema = {
   operationId: 'openApi',
   summary: 'This document',

@@ -1,7 +1,6 @@
 import type { Backend, BackendHealth } from '@chat4all/core';
 import type { FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
-import { healthzSchema, metricsSchema, readyzSchema } from '../schemas.js';
+import { healthzSchema, readyzSchema } from '../schemas.js';
 
 export interface Readiness {
   status: 'ready' | 'not_ready';
@@ -31,17 +30,16 @@ export function readiness(backends: Backend[]): Readiness {
   return { status: ready ? 'ready' : 'not_ready', backends: out };
 }
 
-/** GET /healthz, /readyz and /metrics. Probes and scrapes log at warn only, to keep the logs for requests. */
-export function healthRoutes(app: FastifyInstance, backends: Backend[], registry: Registry): void {
+/**
+ * GET /healthz and /readyz. Probes log at warn only, to keep the logs for requests. The metrics are
+ * not served here: chat4all-server serves them on its metrics port, apart from the port clients
+ * use (and the ingress reaches).
+ */
+export function healthRoutes(app: FastifyInstance, backends: Backend[]): void {
   app.get('/healthz', { schema: healthzSchema, logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: readyzSchema, logLevel: 'warn' }, async (_request, reply) => {
     const r = readiness(backends);
     return reply.code(r.status === 'ready' ? 200 : 503).send(r);
-  });
-
-  app.get('/metrics', { schema: metricsSchema, logLevel: 'warn' }, async (_request, reply) => {
-    const text = await registry.metrics();
-    return reply.type(registry.contentType).send(text);
   });
 }
