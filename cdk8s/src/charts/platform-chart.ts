@@ -69,7 +69,9 @@ export class PlatformChart extends Chart {
     };
     const resources = (role: ServerRole) => (props.resources?.[role] ? { resources: props.resources[role] } : {});
 
-    this.api = new ServerWorkload(this, 'Api', { ...common, ...resources('api'), role: 'api', replicas: 'external', jwtSecret: props.jwtSecret });
+    // Clients reach the api through the ingress: one proxy whose X-Forwarded-For names the client
+    // (failed logins are throttled by client address).
+    this.api = new ServerWorkload(this, 'Api', { ...common, env: { ...env, TRUST_PROXY_HOPS: '1' }, ...resources('api'), role: 'api', replicas: 'external', jwtSecret: props.jwtSecret });
     this.worker = new ServerWorkload(this, 'Worker', { ...common, ...resources('worker'), role: 'worker', replicas: props.workerReplicas ?? 2 });
     this.gateway = new ServerWorkload(this, 'Gateway', {
       ...common,

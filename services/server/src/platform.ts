@@ -73,6 +73,42 @@ function conversationCache(backends: Backends, logger: Logger): CachingConversat
 }
 
 /**
+ * Starts the worker, and when a backend cannot serve yet (on a fresh cluster, Kafka before its
+ * topics exist, say) keeps trying in the background, 1 s doubling to 10 s, instead of failing the
+ * process: a pod that restarts for that reason restarts for nothing. Until the worker consumes,
+ * the returned backend says the role is not ready.
+ */
+async function startWorkerWhenPossible(worker: RouterWorker, logger: Logger): Promise<{ backend: Backend; stop: () => void }> {
+  let consuming = false;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const backend: Backend = {
+    backendName: 'worker',
+    health: () => (consuming ? { status: 'up' } : { status: 'down', detail: 'not consuming yet' }),
+  };
+  const attempt = async (delayMs: number): Promise<void> => {
+    try {
+      await worker.start();
+      if (stopped) await worker.stop();
+      else consuming = true;
+    } catch (err) {
+      if (stopped || (err as { kind?: string }).kind !== 'unavailable') throw err;
+      logger.warn({ err: { message: (err as Error).message }, retryInMs: delayMs }, 'worker not consuming yet: a backend cannot serve; trying again');
+      timer = setTimeout(() => void attempt(Math.min(delayMs * 2, 10_000)).catch((e: unknown) => logger.error({ err: e }, 'worker cannot start')), delayMs);
+      timer.unref();
+    }
+  };
+  await attempt(1000);
+  return {
+    backend,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
  * Starts the roles of `config.role` on `backends`. A listener that cannot start (its port in use)
  * fails with a ConfigError naming the variable, after what had started is stopped again.
  */
@@ -87,9 +123,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const users = new CachingUserStore(backends.users);
   let health: Server | undefined;
   let stopEnsuring = () => {};
+  let stopWorkerStart = () => {};
 
   running.shutdown = async (drainMs = config.drainSeconds * 1000) => {
     stopEnsuring();
+    stopWorkerStart();
     await running.gateway?.drain(drainMs);
     await running.api?.close();
     await running.worker?.stop();
@@ -110,9 +148,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   async function startRoles(): Promise<void> {
     if (has(config.role, 'worker')) {
       const worker = new RouterWorker({ eventLog: backends.eventLog, conversations: backends.conversations, messages: backends.messages, broker: backends.newBroker(), logger: logger.child({ role: 'worker' }), registry });
-      await worker.start();
       running.worker = worker;
-      readinessOf.push(backends.eventLog, backends.conversations, backends.messages);
+      const started = await startWorkerWhenPossible(worker, logger.child({ role: 'worker' }));
+      stopWorkerStart = started.stop;
+      readinessOf.push(backends.eventLog, backends.conversations, backends.messages, started.backend);
     }
     if (has(config.role, 'gateway')) {
       const conversations = conversationCache(backends, logger);

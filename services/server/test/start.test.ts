@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { after, describe, it } from 'node:test';
+import { unavailable } from '@chat4all/core';
+import { waitFor } from '@chat4all/core/testing';
 import { pino } from 'pino';
 import { memoryBackends } from '../src/backends.js';
 import { loadConfig } from '../src/config.js';
@@ -72,6 +74,33 @@ describe('chat4all-server starting', () => {
       assert.equal(typeof address === 'object' && address ? address.address : undefined, '127.0.0.1');
     } finally {
       await platform.shutdown(0);
+    }
+  });
+});
+
+describe('the worker on a backend that cannot serve yet', () => {
+  it('keeps the process up and not ready, and consumes once the event log answers', async () => {
+    // The worker role alone, on in-memory backends (the configuration would want shared ones).
+    const config = { ...loadConfig({ METRICS_PORT: '0', HOST: '127.0.0.1' }), role: 'worker' as const };
+    const backends = memoryBackends(config);
+    let refusals = 2;
+    const ensureTopics = backends.eventLog.ensureTopics.bind(backends.eventLog);
+    backends.eventLog.ensureTopics = async (topics) => {
+      if (refusals-- > 0) throw unavailable('kafka_unavailable', 'cannot create topics: This server does not host this topic-partition');
+      return ensureTopics(topics);
+    };
+    const p = await startPlatform({ config, backends, logger: pino({ level: 'silent' }), jwtSecret: 'x'.repeat(32) });
+    try {
+      const readyz = async () => (await fetch(`http://127.0.0.1:${p.metricsPort}/readyz`)).json() as Promise<{ status: string; backends: Record<string, { status: string }> }>;
+      const first = await readyz();
+      assert.equal(first.status, 'not_ready');
+      assert.equal(first.backends.worker?.status, 'down');
+      assert.equal((await fetch(`http://127.0.0.1:${p.metricsPort}/healthz`)).status, 200, 'alive all the while');
+      // Two refusals: retried after 1 s, then 2 s.
+      await waitFor(async () => (await readyz()).status === 'ready', 'the worker consuming', 10_000, 100);
+      assert.equal(refusals, -1);
+    } finally {
+      await p.shutdown(0);
     }
   });
 });
