@@ -10,7 +10,7 @@ INGRESS_HOST ?= chat4all.localhost
 PROFILE ?= default
 DEPLOY_PROFILE ?= kind
 CDK8S_DIST := cdk8s/dist
-CDK8S_UNIT_TESTS = $(shell find cdk8s/test -name '*.test.ts' -not -name '*.integration.test.ts' | sort)
+CDK8S_UNIT_TESTS = $(shell find cdk8s/test -name '*.test.ts' -not -name '*.integration.test.ts' -not -name '*.cluster.test.ts' | sort)
 CDK8S_KUBE_TESTS = $(shell find cdk8s/test -name '*.integration.test.ts' | sort)
 # synthesize with props set $(1) into cdk8s/dist/
 synth_into_dist = rm -rf $(CDK8S_DIST) && PROFILE=$(1) INGRESS_HOST=$(INGRESS_HOST) node --import tsx cdk8s/src/main.ts $(CDK8S_DIST)

@@ -78,8 +78,8 @@ describe('RedisSentinel', () => {
     assert.equal(claim.spec.storageClassName, 'fast');
   });
 
-  it('runs as the redis user on a read-only root filesystem', () => {
-    assert.equal(sts.spec.template.spec.securityContext.runAsUser, 999);
+  it('runs as the images\u2019 user 10001 on a read-only root filesystem', () => {
+    assert.equal(sts.spec.template.spec.securityContext.runAsUser, 10001);
     for (const c of Object.values(containers) as any[]) assert.equal(c.securityContext.readOnlyRootFilesystem, true);
   });
 

@@ -69,7 +69,9 @@ describe('OperatorChart', () => {
     assert.equal(c.image, 'chat4all-operator:dev');
     assert.equal(c.securityContext.readOnlyRootFilesystem, true);
     assert.ok(c.env.some((e: any) => e.name === 'POD_NAMESPACE' && e.valueFrom.fieldRef.fieldPath === 'metadata.namespace'));
-    assert.equal(pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels['app.kubernetes.io/name'], 'chat4all-operator');
+    assert.equal(pod.securityContext.runAsUser, 10001);
+    const spread = pod.topologySpreadConstraints.find((t: any) => t.topologyKey === 'kubernetes.io/hostname');
+    assert.deepEqual([spread.maxSkew, spread.labelSelector.matchLabels['app.kubernetes.io/name']], [1, 'chat4all-operator']);
   });
 
   it('puts the gateway Deployment under a sample Chat4All', () => {

@@ -20,13 +20,14 @@ describe('ServerWorkload', () => {
     assert.equal(one(synth({ role: 'worker' }), 'Deployment').spec.replicas, 2);
   });
 
-  it('probes /healthz and /readyz on the role’s health port', () => {
+  it('probes /healthz and /readyz on the metrics port, every role, apart from the clients’ port', () => {
     const gateway = podOf(synth({ role: 'gateway', jwtSecret })).containers[0];
     assert.deepEqual(gateway.readinessProbe.httpGet, { path: '/readyz', port: 9095, scheme: 'HTTP' });
     assert.deepEqual(gateway.livenessProbe.httpGet, { path: '/healthz', port: 9095, scheme: 'HTTP' });
     assert.equal(gateway.startupProbe.httpGet.path, '/healthz');
     const api = podOf(synth({ role: 'api', jwtSecret })).containers[0];
-    assert.equal(api.readinessProbe.httpGet.port, 8080);
+    assert.equal(api.readinessProbe.httpGet.port, 9095);
+    assert.notDeepEqual(api.readinessProbe.httpGet, api.livenessProbe.httpGet, 'ready is not alive');
   });
 
   it('runs as non-root on a read-only root filesystem with no capabilities', () => {
@@ -37,21 +38,33 @@ describe('ServerWorkload', () => {
     assert.equal(c.securityContext.allowPrivilegeEscalation, false);
     assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'] });
     assert.equal(pod.securityContext.runAsNonRoot, true);
-    assert.equal(pod.securityContext.runAsUser, 1000);
+    assert.equal(pod.securityContext.runAsUser, 10001);
+    assert.equal(pod.enableServiceLinks, false);
     assert.deepEqual(pod.securityContext.seccompProfile, { type: 'RuntimeDefault' });
     assert.equal(pod.automountServiceAccountToken, false);
     assert.deepEqual(c.volumeMounts, [{ mountPath: '/tmp', name: 'tmp' }]);
   });
 
-  it('sets resource requests and limits', () => {
+  it('sets requests and limits of CPU, memory and ephemeral storage', () => {
     const c = podOf(synth({ role: 'worker', resources: { cpuMillis: { request: 100, limit: 200 }, memoryMiB: { request: 64, limit: 128 } } })).containers[0];
-    assert.deepEqual(c.resources, { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } });
+    assert.deepEqual(c.resources, { requests: { cpu: '100m', memory: '64Mi', 'ephemeral-storage': '64Mi' }, limits: { cpu: '200m', memory: '128Mi', 'ephemeral-storage': '512Mi' } });
+    const sized = podOf(synth({ role: 'worker', resources: { cpuMillis: { request: 1, limit: 1 }, memoryMiB: { request: 1, limit: 1 }, ephemeralStorageMiB: { request: 10, limit: 20 } } })).containers[0];
+    assert.deepEqual([sized.resources.requests['ephemeral-storage'], sized.resources.limits['ephemeral-storage']], ['10Mi', '20Mi']);
+  });
+
+  it('spreads its pods over nodes and zones', () => {
+    const spread = podOf(synth({ role: 'gateway', jwtSecret })).topologySpreadConstraints;
+    assert.deepEqual(spread.map((t: any) => [t.topologyKey, t.maxSkew, t.labelSelector.matchLabels['app.kubernetes.io/name']]), [
+      ['kubernetes.io/hostname', 1, 'chat4all-gateway'],
+      ['topology.kubernetes.io/zone', 1, 'chat4all-gateway'],
+    ]);
   });
 
   it('lets the gateway drain: preStop sleep, then DRAIN_SECONDS, inside the grace period', () => {
     const pod = podOf(synth({ role: 'gateway', jwtSecret, drainSeconds: 20, preStopSeconds: 7 }));
     const c = pod.containers[0];
-    assert.deepEqual(c.lifecycle.preStop.exec.command, ['sleep', '7']);
+    // The image has no shell and no `sleep`: node waits.
+    assert.deepEqual(c.lifecycle.preStop.exec.command, ['node', '-e', 'setTimeout(() => {}, 7000)']);
     assert.equal(envOf(c).DRAIN_SECONDS, '20');
     assert.equal(pod.terminationGracePeriodSeconds, 7 + 20 + 15);
   });
@@ -80,9 +93,9 @@ describe('ServerWorkload', () => {
     assert.deepEqual(one(objects, 'PodDisruptionBudget').spec, { maxUnavailable: 1, selector: { matchLabels: selector } });
   });
 
-  it('asks Prometheus to scrape the health port', () => {
+  it('asks Prometheus to scrape the metrics port', () => {
     const annotations = one(synth({ role: 'api', jwtSecret }), 'Deployment').spec.template.metadata.annotations;
-    assert.deepEqual(annotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/metrics' });
+    assert.deepEqual(annotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9095', 'prometheus.io/path': '/metrics' });
   });
 
   it('rejects a grace period that does not outlast the drain', () => {
