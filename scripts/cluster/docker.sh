@@ -107,10 +107,15 @@ snapshot_host() {
 # restore_table CMD SAVED: the table set of CMD (iptables or ip6tables) back to SAVED: chains and
 # rules that were not there are removed, so nothing of Docker or kind remains.
 restore_tables() {
-  local cmd=$1 saved=$2 t
+  local cmd=$1 saved=$2 t family=ip
+  [[ $cmd == ip6tables ]] && family=ip6
   for t in filter nat mangle raw; do
     "$cmd" -t "$t" -F 2>/dev/null || true
     "$cmd" -t "$t" -X 2>/dev/null || true
+    # A table the machine did not have goes altogether (iptables-nft keeps an empty one otherwise).
+    if ! grep -q "^\*$t\$" "$saved" 2>/dev/null && "$cmd" --version 2>/dev/null | grep -q nf_tables; then
+      nft delete table "$family" "$t" 2>/dev/null || true
+    fi
   done
   for t in INPUT FORWARD OUTPUT; do "$cmd" -P "$t" ACCEPT 2>/dev/null || true; done
   [[ -s $saved ]] && "${cmd}-restore" <"$saved"
