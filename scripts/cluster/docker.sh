@@ -138,7 +138,7 @@ start_private() {
     log "private dockerd already runs (DOCKER_HOST=unix://$SOCK)"
     return 0
   fi
-  need_debs docker.io containerd runc iptables jq
+  need_debs docker.io containerd runc iptables nftables jq
   mkdir -p "$DDIR/data" "$DDIR/exec"
   write_runc_wrapper
   snapshot_host
