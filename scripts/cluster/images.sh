@@ -85,7 +85,7 @@ inputs_of() {
     cassandra) cat "$REPO_ROOT/scripts/services/cassandra/pom.xml" "$REPO_ROOT/scripts/services/cassandra/jvm17-server.options" ;;
     kube-*) echo "kubernetes=$KUBE_TAG"; cat "$KUBE_BIN/.stamp" 2>/dev/null || true ;;
     etcd) echo "etcd=$ETCD_VERSION" ;;
-    coredns) echo "coredns=$COREDNS_VERSION" ;;
+    coredns) echo "coredns=$COREDNS_VERSION"; cat "$CLUSTER_LIB_DIR/coredns/main.go" ;;
     local-path-provisioner) echo "local-path=$LOCAL_PATH_VERSION" ;;
     traefik) echo "traefik=$TRAEFIK_VERSION" ;;
     prometheus) echo "prometheus=$PROMETHEUS_VERSION" ;;

@@ -7,7 +7,8 @@
 #                                   and add-on is ready
 #   scripts/cluster/kind.sh down    delete the cluster, put back the host settings kubelet changed,
 #                                   stop the private Docker engine: the machine as it was
-#   scripts/cluster/kind.sh load IMAGE...   `kind load docker-image` into every node
+#   scripts/cluster/kind.sh load [--workers] IMAGE...   `kind load docker-image` into every node (or
+#                                   only the workers, where the platform runs)
 #   scripts/cluster/kind.sh env     `export KUBECONFIG=... PATH=...` (kubectl, helm, kind, docker)
 #   scripts/cluster/kind.sh status  nodes and add-ons
 #
@@ -139,13 +140,20 @@ do_down() {
   "$CLUSTER_LIB_DIR/docker.sh" down
 }
 
+# do_load [--workers] IMAGE...: `kind load docker-image` of every image at once (one archive per
+# node), into every node or, with --workers, into the nodes that run the platform (not the
+# control plane, which it does not schedule on).
 do_load() {
   engine_env
   KIND=$(kind_bin)
-  local image
-  for image in "$@"; do
-    "$KIND" load docker-image "$image" --name "$KIND_CLUSTER" >/dev/null || die "kind load docker-image $image failed"
-  done
+  local nodes=()
+  if [[ ${1:-} == --workers ]]; then
+    shift
+    local workers
+    workers=$("$KIND" get nodes --name "$KIND_CLUSTER" | grep -v -- '-control-plane$' | paste -sd, -)
+    [[ -n $workers ]] && nodes=(--nodes "$workers")
+  fi
+  "$KIND" load docker-image "$@" --name "$KIND_CLUSTER" "${nodes[@]}" >/dev/null || die "kind load docker-image $* failed"
   log "loaded into the nodes: $*"
 }
 

@@ -36,14 +36,14 @@ step() {
 host_state() {
   {
     echo "# links"; ip -o link show | awk -F': ' '{ print $2 }' | cut -d@ -f1 | sort
-    echo "# iptables"; iptables-save 2>/dev/null | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//' | sort
-    echo "# ip6tables"; ip6tables-save 2>/dev/null | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//' | sort
+    echo "# iptables"; iptables-save 2>/dev/null | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]//' | sort
+    echo "# ip6tables"; ip6tables-save 2>/dev/null | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]//' | sort
     echo "# sysctls"; sysctl -e vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops \
       kernel.keys.root_maxkeys kernel.keys.root_maxbytes kernel.keys.maxkeys kernel.keys.maxbytes \
       net.ipv4.ip_forward net.netfilter.nf_conntrack_max fs.inotify.max_user_watches \
-      fs.inotify.max_user_instances 2>/dev/null
-    echo "# mounts"; awk '{ print $2, $3 }' /proc/mounts | grep -v -e '^/proc' -e '^/sys' | sort
-    echo "# processes"; pgrep -a -f 'dockerd|containerd|kind' | grep -v -e pgrep -e 'test.sh' | awk '{ $1 = ""; print }' | sort
+      fs.inotify.max_user_instances 2>/dev/null || true
+    echo "# mounts"; awk '$2 !~ "^/(proc|sys)" { print $2, $3 }' /proc/mounts | sort
+    echo "# processes"; ps -eo args= | awk '/^[^ ]*(dockerd|containerd|kind)( |$)/' | sort
   }
 }
 

@@ -12,11 +12,12 @@
 # A program is cached under its name and version; the Go module cache stays (so a rebuild needs no
 # downloads), the build cache is removed after each build unless CHAT4ALL_KEEP_GOCACHE=1.
 #
-# Most are `go install module/cmd@version`. Three are built through a wrapper module, a go.mod of
+# Most are `go install module/cmd@version`. Four are built through a wrapper module, a go.mod of
 # ours that requires the program's module: traefik (its go.mod replaces modules, which
 # `go install pkg@version` refuses; the wrapper repeats those replaces), etcd (its go.mod points
 # its sibling modules at the repository's directories; the wrapper takes them from the proxy at
-# the same version) and kube-router (the wrapper raises golang.org/x/* to current releases).
+# the same version), kube-router (the wrapper raises golang.org/x/* to current releases) and
+# CoreDNS (a main of ours, scripts/cluster/coredns/main.go, with only the plugins a cluster uses).
 set -euo pipefail
 # shellcheck source=scripts/cluster/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -39,8 +40,9 @@ version_of() {
   esac
 }
 
-# Bump when the way a program is built changes.
+# Bump when the way a program is built changes (a program's own number: RECIPES below).
 RECIPE=1
+declare -A RECIPES=([coredns]=2)
 target_of() { printf '%s/%s-%s-r%s' "$TOOLS_BIN" "$1" "$(version_of "$1")" "$RECIPE"; }
 
 # go_env NAME: the Go environment of one build; its build cache is its own (builds of other
@@ -64,12 +66,14 @@ go_install() {
 
 # wrapper_build NAME MODULE VERSION PKG LDFLAGS REPLACES [UPGRADES...]: build PKG of MODULE@VERSION
 # from a wrapper module with the given replace lines, after `go get` of UPGRADES (module@version).
+# PKG `.` builds the wrapper's own main package: the .go files of scripts/cluster/NAME/.
 wrapper_build() {
   local name=$1 module=$2 version=$3 pkg=$4 ldflags=$5 replaces=$6
   shift 6
   local dir=$CCACHE/build/$name-$version
   rm -rf "$dir"
   mkdir -p "$dir"
+  if [[ $pkg == . ]]; then cp "$CLUSTER_LIB_DIR/$name"/*.go "$dir/"; fi
   local gomod goversion
   gomod=$(cd "$CCACHE" && "$GO" mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
   goversion=$(awk '$1 == "go" { print $2; exit }' "$gomod")
@@ -110,7 +114,10 @@ build_one() {
   case $name in
     kind) go_install kind "sigs.k8s.io/kind@$v" ;;
     crictl) go_install crictl "sigs.k8s.io/cri-tools/cmd/crictl@$v" "-X sigs.k8s.io/cri-tools/pkg/version.Version=$v" ;;
-    coredns) go_install coredns "github.com/coredns/coredns@$v" ;;
+    coredns)
+      # CoreDNS with the plugins a cluster's Corefile uses (scripts/cluster/coredns/main.go).
+      wrapper_build coredns github.com/coredns/coredns "$v" . "" ""
+      ;;
     local-path-provisioner)
       go_install local-path-provisioner "github.com/rancher/local-path-provisioner@$v" "-X main.VERSION=$v" ;;
     prometheus)

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { waitFor } from '@chat4all/core/testing';
+import { sleep, waitFor } from '@chat4all/core/testing';
 import { Device, HOST, IngressHttp, NAMESPACE, getJson, plainHttp, kubectl, metricValue, podMetrics, podsOf, signUp, waitReady } from './support.js';
 
 const devices: Device[] = [];
@@ -94,6 +94,17 @@ describe('the platform on the kind cluster', { timeout: 600_000 }, () => {
     const onOthers = grew.filter(([, d]) => d < 6).reduce((n, [, d]) => n + Math.max(0, d), 0);
     assert.equal(onOthers, 0, `connections with the cookie landed elsewhere: ${JSON.stringify(grew)}`);
     more.forEach((d) => d.stop());
+  });
+
+  it('keeps a quiet WebSocket open through the ingress past its controller\u2019s default read timeout (60 s)', async () => {
+    const dave = await signUp('dave');
+    const quiet = await new Device(dave.token).start();
+    devices.push(quiet);
+    await sleep(70_000);
+    assert.deepEqual(quiet.closeCodes, [], 'not closed');
+    assert.equal(quiet.reconnects, 0);
+    quiet.send({ type: 'ping' });
+    await quiet.next((f) => f.type === 'pong', 'a pong after 70 s', 10_000);
   });
 
   it("keeps the metrics off the public path: the ingress answers 404 for /metrics", async () => {
