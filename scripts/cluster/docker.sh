@@ -90,18 +90,22 @@ EOF
   ln -sf /usr/bin/docker "$BIN/docker"
 }
 
-# snapshot_host: what `down` puts back (iptables, sysctls that dockerd and kubelet change).
+# snapshot_host: what `down` puts back (iptables, sysctls that dockerd and kubelet change, links),
+# written whole or not at all: a snapshot that exists is complete, and is never overwritten.
 snapshot_host() {
-  mkdir -p "$HOST_SNAPSHOT"
-  [[ -s $HOST_SNAPSHOT/iptables ]] && return 0
-  iptables-save >"$HOST_SNAPSHOT/iptables.tmp" && mv "$HOST_SNAPSHOT/iptables.tmp" "$HOST_SNAPSHOT/iptables"
-  ip6tables-save >"$HOST_SNAPSHOT/ip6tables" 2>/dev/null || true
+  [[ -d $HOST_SNAPSHOT ]] && return 0
+  local tmp=$HOST_SNAPSHOT.tmp
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  iptables-save >"$tmp/iptables" 2>/dev/null || true
+  ip6tables-save >"$tmp/ip6tables" 2>/dev/null || true
   sysctl -e vm.overcommit_memory kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys \
     kernel.keys.root_maxbytes kernel.keys.maxkeys kernel.keys.maxbytes net.ipv4.ip_forward \
     net.ipv6.conf.all.forwarding net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables \
     fs.inotify.max_user_watches fs.inotify.max_user_instances 2>/dev/null |
-    sed 's/ = /=/' >"$HOST_SNAPSHOT/sysctl"
-  ip -o link show | awk -F': ' '{ print $2 }' | cut -d@ -f1 | sort >"$HOST_SNAPSHOT/links"
+    sed 's/ = /=/' >"$tmp/sysctl" || true
+  ip -o link show | awk -F': ' '{ print $2 }' | cut -d@ -f1 | sort >"$tmp/links"
+  mv "$tmp" "$HOST_SNAPSHOT"
 }
 
 # restore_table CMD SAVED: the table set of CMD (iptables or ip6tables) back to SAVED: chains and
@@ -127,9 +131,11 @@ restore_host() {
   restore_tables iptables "$HOST_SNAPSHOT/iptables"
   restore_tables ip6tables "$HOST_SNAPSHOT/ip6tables"
   local kv
-  while IFS= read -r kv; do
-    [[ -n $kv ]] && sysctl -q -w "$kv" >/dev/null 2>&1 || true
-  done <"$HOST_SNAPSHOT/sysctl"
+  if [[ -f $HOST_SNAPSHOT/sysctl ]]; then
+    while IFS= read -r kv; do
+      [[ -n $kv ]] && sysctl -q -w "$kv" >/dev/null 2>&1 || true
+    done <"$HOST_SNAPSHOT/sysctl"
+  fi
   rm -rf "$HOST_SNAPSHOT"
 }
 
@@ -145,12 +151,14 @@ start_private() {
   log "starting a private dockerd (data in $DDIR/data, log $DDIR/dockerd.log)"
   # A dockerd of its own needs a containerd of its own: --containerd is left unset, so dockerd
   # starts one under its exec root.
+  # Its own session, and none of our descriptors: a lock held by this script (lib.sh's with_lock,
+  # on descriptor 9) must not be held by the engine for as long as it runs.
   setsid /usr/sbin/dockerd \
     -H "unix://$SOCK" --data-root "$DDIR/data" --exec-root "$DDIR/exec" --pidfile "$PIDFILE" \
     --storage-driver overlay2 --iptables=true --ip-masq=true --userland-proxy=true \
     --bip "$BIP" --default-address-pool "base=$POOL,size=24" \
     --add-runtime "chat4all=$BIN/runc-chat4all" --default-runtime chat4all \
-    --log-level warn </dev/null >"$DDIR/dockerd.log" 2>&1 &
+    --log-level warn </dev/null >"$DDIR/dockerd.log" 2>&1 9>&- &
   local deadline=$(($(now) + 60))
   until private_answers; do
     (($(now) < deadline)) || { log_tail "$DDIR/dockerd.log"; die "dockerd did not answer within 60 s"; }
