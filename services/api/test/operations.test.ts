@@ -94,7 +94,6 @@ describe('OpenAPI', () => {
     assert.deepEqual(operations.sort(), [
       'DELETE /v1/conversations/{id}/members/{user_id}',
       'GET /healthz',
-      'GET /metrics',
       'GET /openapi.json',
       'GET /readyz',
       'GET /v1/conversations',
