@@ -43,7 +43,7 @@ version_of() {
 # Bump when the way a program is built changes (a program's own number: RECIPES below).
 RECIPE=1
 declare -A RECIPES=([coredns]=2)
-target_of() { printf '%s/%s-%s-r%s' "$TOOLS_BIN" "$1" "$(version_of "$1")" "$RECIPE"; }
+target_of() { printf '%s/%s-%s-r%s' "$TOOLS_BIN" "$1" "$(version_of "$1")" "${RECIPES[$1]:-$RECIPE}"; }
 
 # go_env NAME: the Go environment of one build; its build cache is its own (builds of other
 # programs may run at the same time, and each removes its cache when done).

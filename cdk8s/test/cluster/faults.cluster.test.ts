@@ -51,8 +51,11 @@ class SteadySender {
   }
 }
 
-/** alice sends steadily to bob, whose device listens, while `fault` runs; then everything is counted. */
-async function underTraffic(name: string, fault: () => Promise<void>): Promise<{ accepted: number; retries: number; device: Device; duplicates: number }> {
+/**
+ * alice sends steadily to bob, whose device listens, while `fault` runs; then everything is counted.
+ * `fault` null: traffic alone, the check that the platform serves again after a fault.
+ */
+async function underTraffic(name: string, fault: (() => Promise<void>) | null): Promise<{ accepted: number; retries: number; device: Device; duplicates: number }> {
   const alice = await signUp(`alice_${name}`);
   const bob = await signUp(`bob_${name}`);
   const conv = await alice.http.call('POST', '/v1/conversations', { type: 'direct', members: [bob.username] });
@@ -64,12 +67,12 @@ async function underTraffic(name: string, fault: () => Promise<void>): Promise<{
   const sender = new SteadySender(alice.http, conversationId);
   await waitFor(() => sender.accepted.length >= 5 || undefined, 'traffic before the fault', 60_000, 100);
   const atFault = sender.accepted.length;
-  await fault();
+  if (fault) await fault();
   const afterFault = sender.accepted.length;
   await waitFor(() => sender.accepted.length >= afterFault + 5 || undefined, 'traffic after the fault', 120_000, 100);
   await sender.stop();
   const accepted = sender.accepted;
-  assert.ok(afterFault > atFault, `messages were sent while the fault lasted (${atFault} before it, ${afterFault} at its end)`);
+  if (fault) assert.ok(afterFault > atFault, `messages were sent while the fault lasted (${atFault} before it, ${afterFault} at its end)`);
 
   const shownAll = await waitFor(() => device.has(accepted), `all ${accepted.length} accepted messages on bob's device`, 180_000, 500).catch(() => false);
   if (!shownAll) {
@@ -151,9 +154,14 @@ describe('faults on the kind cluster under steady traffic', { timeout: 3_600_000
   it('loses nothing across a rollout restart of the gateways: drained with 1012, every client back through the ingress', async () => {
     const gateways = podsOf('chat4all-gateway').filter((p) => p.ready).length;
     const r = await underTraffic('rollout', async () => {
-      kubectl(['-n', NAMESPACE, 'rollout', 'restart', 'deployment/chat4all-gateway']);
-      kubectl(['-n', NAMESPACE, 'rollout', 'status', 'deployment/chat4all-gateway', '--timeout=600s'], { timeoutMs: 620_000 });
+      // kubectl without blocking: the sender and the device go on while the rollout runs.
+      const restart = await kubectlAsync(['-n', NAMESPACE, 'rollout', 'restart', 'deployment/chat4all-gateway']);
+      assert.equal(restart.status, 0, restart.stderr);
+      const status = await kubectlAsync(['-n', NAMESPACE, 'rollout', 'status', 'deployment/chat4all-gateway', '--timeout=600s']);
+      assert.equal(status.status, 0, status.stderr);
       await waitReady('chat4all-gateway', gateways, 300_000);
+      // The old pods are gone too (each drains its clients before it exits).
+      await waitFor(() => podsOf('chat4all-gateway').length === gateways || undefined, 'the old gateway pods gone', 300_000, 1000);
     });
     assert.ok(r.device.closeCodes.includes(1012), `the device was drained with 1012 (saw ${JSON.stringify(r.device.closeCodes)})`);
     assert.ok(r.device.reconnects >= 1);
@@ -162,7 +170,15 @@ describe('faults on the kind cluster under steady traffic', { timeout: 3_600_000
 
   it('turns the roles not ready while Kafka is away, restarts none of them, and serves again when it is back', async () => {
     const roles = ['chat4all-api', 'chat4all-worker', 'chat4all-gateway'];
-    const restarts = () => Object.fromEntries(roles.flatMap((r) => getJson('pods', '-l', `app.kubernetes.io/name=${r}`).items.map((p: any) => [p.metadata.name, p.status.containerStatuses[0].restartCount])));
+    // Restart counts of the pods in service (not of one still terminating from an earlier change).
+    const restarts = () =>
+      Object.fromEntries(
+        roles.flatMap((r) =>
+          getJson('pods', '-l', `app.kubernetes.io/name=${r}`)
+            .items.filter((p: any) => !p.metadata.deletionTimestamp)
+            .map((p: any) => [p.metadata.name, p.status.containerStatuses[0].restartCount]),
+        ),
+      );
     const before = restarts();
     kubectl(['-n', NAMESPACE, 'scale', 'statefulset/chat4all-kafka', '--replicas=0']);
     try {
@@ -177,6 +193,6 @@ describe('faults on the kind cluster under steady traffic', { timeout: 3_600_000
     await waitReady('chat4all-kafka', 3, 600_000);
     for (const r of roles) await waitFor(() => podsOf(r).every((p) => p.ready) || undefined, `${r} ready again`, 300_000, 2000);
     assert.deepEqual(restarts(), before, 'no container restarted');
-    await underTraffic('after_kafka', async () => {});
+    await underTraffic('after_kafka', null);
   });
 });
