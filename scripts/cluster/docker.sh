@@ -113,6 +113,8 @@ snapshot_host() {
 restore_tables() {
   local cmd=$1 saved=$2 t family=ip
   [[ $cmd == ip6tables ]] && family=ip6
+  # Policies first: setting one makes iptables-nft create the filter table, which may have to go.
+  for t in INPUT FORWARD OUTPUT; do "$cmd" -P "$t" ACCEPT 2>/dev/null || true; done
   for t in filter nat mangle raw; do
     "$cmd" -t "$t" -F 2>/dev/null || true
     "$cmd" -t "$t" -X 2>/dev/null || true
@@ -121,7 +123,6 @@ restore_tables() {
       nft delete table "$family" "$t" 2>/dev/null || true
     fi
   done
-  for t in INPUT FORWARD OUTPUT; do "$cmd" -P "$t" ACCEPT 2>/dev/null || true; done
   [[ -s $saved ]] && "${cmd}-restore" <"$saved"
   return 0
 }
