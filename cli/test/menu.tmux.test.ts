@@ -209,7 +209,11 @@ describe('the interactive menu, driven through a terminal', { skip: TMUX ? false
     term.record(raw);
     await waitFor(() => term.text().includes('0) Exit'), `the menu; the screen:\n${term.text()}`, 30_000, 50);
     process.kill(term.process().pid, 'SIGTERM');
-    await waitFor(() => term.process().dead, 'the menu to exit', 10_000, 50);
+    // tmux marks the pane dead when its terminal closes, and learns the status when the process is reaped.
+    await waitFor(() => {
+      const p = term.process();
+      return (p.dead && (p.status !== undefined || p.signal !== undefined)) || undefined;
+    }, 'the menu to exit', 10_000, 50);
     assert.deepEqual(term.process().status, 0, `${JSON.stringify(term.process())}\n${term.text()}`);
     assert.match(term.text(), /bye$/m);
     const written = await readFile(raw, 'utf8');
