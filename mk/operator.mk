@@ -31,5 +31,5 @@ test-operator-kube: install ## Operator on a real kube-apiserver: scaling, delet
 	$(NODE_TEST) --test-concurrency=1 --test-timeout=600000 $(OPERATOR_KUBE_TESTS)
 
 .PHONY: test-operator-drain
-test-operator-drain: install services-up ## A gateway's SIGTERM drain on real Kafka, Cassandra and Redis: 1012, reconnect, nothing lost
+test-operator-drain: install services-up ## A gateway's SIGTERM drain on the real Redis and Cassandra: 1012, reconnect, nothing lost
 	set -a; eval "$$(scripts/services.sh env)"; set +a; $(NODE_TEST) --test-concurrency=1 --test-timeout=600000 $(OPERATOR_DRAIN_TESTS)

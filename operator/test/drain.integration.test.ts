@@ -4,12 +4,13 @@
  * then exits; its clients reconnect to another gateway with jitter and catch up with `since`, so no
  * notification is lost across the move.
  *
- * The move goes through the shared backend a gateway depends on: the real Redis with Sentinel of
- * `scripts/services.sh up` (pub/sub and the event history that `since` reads). The api and the
- * worker run as one process on the in-memory event log and stores, and so do the two gateways
- * (ROLE=all, the same platform code and the same drain): Kafka's topics and the `router-worker`
- * consumer group are shared by every run on a machine and cannot be named per run, so another
- * run's backlog or worker would delay or swallow this test's messages.
+ * The move goes through the shared backends a gateway depends on: the real Redis with Sentinel of
+ * `scripts/services.sh up` (pub/sub and the event history that `since` reads) and the real
+ * Cassandra, in a keyspace of this run's (a gateway admits only users the store knows). The api and
+ * the worker run as one process on the in-memory event log, and so do the two gateways (ROLE=all,
+ * the same platform code and the same drain): Kafka's topics and the `router-worker` consumer
+ * group are shared by every run on a machine and cannot be named per run, so another run's backlog
+ * or worker would delay or swallow this test's messages.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -37,9 +38,11 @@ describe('a gateway drains on SIGTERM, clients move through the real Redis', { t
       JWT_SECRET: randomBytes(32).toString('hex'),
       REDIS_SENTINELS: requireEnv('REDIS_SENTINELS'),
       REDIS_SENTINEL_NAME: process.env.REDIS_SENTINEL_NAME ?? 'mymaster',
-      // Not these, even when the environment has them: in-memory event log and stores.
+      CASSANDRA_CONTACT_POINTS: requireEnv('CASSANDRA_CONTACT_POINTS'),
+      CASSANDRA_LOCAL_DC: process.env.CASSANDRA_LOCAL_DC ?? 'datacenter1',
+      CASSANDRA_KEYSPACE: `chat4all_drain_${randomBytes(4).toString('hex')}`,
+      // Not Kafka, even when the environment has it: the in-memory event log.
       KAFKA_BROKERS: '',
-      CASSANDRA_CONTACT_POINTS: '',
       HOST: '127.0.0.1',
       ROLE: 'all',
       SEND_RATE_LIMIT: '1000',
@@ -55,7 +58,9 @@ describe('a gateway drains on SIGTERM, clients move through the real Redis', { t
     api = new NodeProcess('api+worker', server, { ...shared, API_PORT: a, WEBSOCKET_PORT: w, METRICS_PORT: m }, apiUrl);
     draining = new NodeProcess('gateway-1', server, { ...shared, API_PORT: gw[0]!, WEBSOCKET_PORT: gw[1]!, METRICS_PORT: gw[2]! }, `http://127.0.0.1:${gw[2]}`);
     staying = new NodeProcess('gateway-2', server, { ...shared, API_PORT: gw[3]!, WEBSOCKET_PORT: gw[4]!, METRICS_PORT: gw[5]! }, `http://127.0.0.1:${gw[5]}`);
-    await Promise.all([api.start(), draining.start(), staying.start()]);
+    // The api first: it creates the keyspace and the schema the gateways then find.
+    await api.start();
+    await Promise.all([draining.start(), staying.start()]);
   });
 
   after(async () => {
