@@ -59,8 +59,10 @@ export class NetworkPolicies extends Construct {
         spec: {
           podSelector: { matchLabels: { [NAME_LABEL]: component } },
           policyTypes: ['Ingress', 'Egress'],
-          ingress: incoming.map((f) => ({ from: [peerOf(f.from)], ports: portsOf(f) })),
-          egress: outgoing.map((f) => ({ to: [peerOf(f.to)], ports: portsOf(f) })),
+          // No rule for a direction: the key is left out (the policy type alone denies it all),
+          // which reads the same in cdk8s's output and in the Helm chart's.
+          ...(incoming.length > 0 ? { ingress: incoming.map((f) => ({ from: [peerOf(f.from)], ports: portsOf(f) })) } : {}),
+          ...(outgoing.length > 0 ? { egress: outgoing.map((f) => ({ to: [peerOf(f.to)], ports: portsOf(f) })) } : {}),
         },
       });
     }
