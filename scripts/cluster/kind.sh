@@ -85,16 +85,17 @@ addons() {
   rm -rf "$ADDONS"
   (cd "$REPO_ROOT" && node --import tsx cdk8s/src/cluster/main.ts "$ADDONS") 2>/dev/null ||
     die "could not synthesize the add-ons (cdk8s/src/cluster): run \`make install\` first"
-  # The add-ons' images are built here like the platform's and must be in the nodes first.
-  "$CLUSTER_LIB_DIR/images.sh" build kube-router traefik
+  # The add-ons' images (built by do_up before the cluster) must be in the nodes first.
   do_load "$KUBE_ROUTER_IMAGE" "$TRAEFIK_IMAGE"
   kctl apply --server-side --field-manager=chat4all-kind -f "$ADDONS/network.k8s.yaml" >/dev/null
   kctl -n kube-system rollout status daemonset/kube-router --timeout="${READY_TIMEOUT}s" >&2
   kctl wait --for=condition=Ready nodes --all --timeout="${READY_TIMEOUT}s" >&2
   kctl apply --server-side --field-manager=chat4all-kind -f "$ADDONS/ingress.k8s.yaml" >/dev/null
-  kctl -n kube-system rollout status deployment/coredns --timeout="${READY_TIMEOUT}s" >&2
-  kctl -n local-path-storage rollout status deployment/local-path-provisioner --timeout="${READY_TIMEOUT}s" >&2
-  kctl -n traefik rollout status deployment/traefik --timeout="${READY_TIMEOUT}s" >&2
+  # Available, not `rollout status`: a Deployment that waited long for the network has passed its
+  # progress deadline, which rollout status reports as a failure though its pods then start.
+  kctl -n kube-system wait --for=condition=Available deployment/coredns --timeout="${READY_TIMEOUT}s" >&2
+  kctl -n local-path-storage wait --for=condition=Available deployment/local-path-provisioner --timeout="${READY_TIMEOUT}s" >&2
+  kctl -n traefik wait --for=condition=Available deployment/traefik --timeout="${READY_TIMEOUT}s" >&2
 }
 
 do_up() {
@@ -111,6 +112,9 @@ do_up() {
   else
     node_image=$KIND_NODE_IMAGE
   fi
+  # The add-ons' images before the cluster: its nodes have no network until kube-router runs, and
+  # CoreDNS must not wait for a build.
+  "$CLUSTER_LIB_DIR/images.sh" build kube-router traefik
   snapshot_sysctls
   if cluster_exists; then
     log "kind cluster $KIND_CLUSTER exists"
