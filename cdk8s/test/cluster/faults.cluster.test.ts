@@ -2,7 +2,7 @@
  * Faults on the kind cluster under steady client traffic through the ingress: a sender posts a
  * message every SEND_INTERVAL_MS (retrying each with its client_message_id until it is accepted),
  * a receiving device reconnects as real ones do, and after each fault every accepted message must
- * have been shown exactly once, in the order it was accepted, and stored once.
+ * have been shown exactly once, in the order it was accepted (the timeline of the device), and stored once.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

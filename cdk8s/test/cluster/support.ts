@@ -240,11 +240,21 @@ export class Device {
     }
   }
 
-  /** What the gateway could not replay, read over HTTP: shown in history order, skipping what was seen. */
+  /**
+   * What the gateway could not replay, read over HTTP, put in its place in the conversation as a
+   * client's timeline does: the messages history holds in history's order (those seen included),
+   * then those that arrived live after history was read, in their order. (A Redis failover can
+   * lose an event the old master had not replicated; the gateway then says recovered: false and
+   * a later message may arrive live before the lost one is read back.)
+   */
   private async catchUp(): Promise<void> {
     if (!this.history) return;
     this.caughtUp++;
-    for (const id of await this.history()) if (!this.seen.has(id)) this.show(id);
+    const history = await this.history();
+    for (const id of history) if (!this.seen.has(id)) this.show(id);
+    const inHistory = new Set(history);
+    const timeline = [...history, ...this.shown.filter((id) => !inHistory.has(id))];
+    this.shown.splice(0, this.shown.length, ...timeline);
   }
 
   /** Opens the connection and waits for `connected`. */
