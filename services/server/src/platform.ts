@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { createApiApp } from '@chat4all/api';
-import { type Backend, CachingConversationStore, CachingUserStore, type EventLog, TOPIC_MESSAGES, TOPIC_RECEIPTS, TokenService } from '@chat4all/core';
+import { type Backend, CachingConversationStore, CachingUserStore, type EventLog, TOPIC_MESSAGES, TOPIC_RECEIPTS, TokenService, isChat4AllError } from '@chat4all/core';
 import { RouterWorker } from '@chat4all/router-worker';
 import { type GatewayOptions, WebSocketGateway } from '@chat4all/websocket-gateway';
 import type { FastifyInstance } from 'fastify';
@@ -41,25 +41,50 @@ export interface RunningPlatform {
 const has = (role: ServerConfig['role'], r: 'api' | 'worker' | 'gateway') => role === 'all' || role === r;
 
 /**
- * Creates the topics a producing role appends to, in the background and until it succeeds: an api
- * or a gateway may start before any worker (and Kafka does not create topics on first use).
+ * Runs `attempt` until it succeeds: after a failure that `retry` accepts, again in the background,
+ * the delay doubling from `firstMs` up to `maxMs`. The returned promise settles with the first
+ * attempt (rejecting if it failed in a way `retry` refuses); `stop` ends the retries.
  */
-function ensureTopicsInBackground(eventLog: EventLog, logger: Logger): () => void {
+function keepTrying(
+  attempt: () => Promise<void>,
+  o: { firstMs: number; maxMs: number; retry: (err: unknown) => boolean; onRetry: (err: unknown, delayMs: number) => void; onGiveUp: (err: unknown) => void },
+): { first: Promise<void>; stop: () => void } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  const attempt = () => {
-    eventLog.ensureTopics([TOPIC_MESSAGES, TOPIC_RECEIPTS]).catch((err: unknown) => {
-      if (stopped) return;
-      logger.warn({ err: { message: (err as Error).message } }, 'topics not ensured yet; trying again in 5 s');
-      timer = setTimeout(attempt, 5000);
+  const run = async (delayMs: number): Promise<void> => {
+    try {
+      await attempt();
+    } catch (err) {
+      if (stopped || !o.retry(err)) throw err;
+      o.onRetry(err, delayMs);
+      timer = setTimeout(() => void run(Math.min(delayMs * 2, o.maxMs)).catch((e: unknown) => stopped || o.onGiveUp(e)), delayMs);
       timer.unref();
-    });
+    }
   };
-  attempt();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
+  return {
+    first: run(o.firstMs),
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
   };
+}
+
+/**
+ * Creates the topics a producing role appends to, in the background and every 5 s until it
+ * succeeds: an api or a gateway may start before any worker (and Kafka does not create topics on
+ * first use).
+ */
+function ensureTopicsInBackground(eventLog: EventLog, logger: Logger): () => void {
+  const { first, stop } = keepTrying(() => eventLog.ensureTopics([TOPIC_MESSAGES, TOPIC_RECEIPTS]), {
+    firstMs: 5000,
+    maxMs: 5000,
+    retry: () => true,
+    onRetry: (err, delayMs) => logger.warn({ err: { message: (err as Error).message }, retryInMs: delayMs }, 'topics not ensured yet; trying again'),
+    onGiveUp: () => {},
+  });
+  first.catch(() => {});
+  return stop;
 }
 
 /**
@@ -81,29 +106,30 @@ function conversationCache(backends: Backends, logger: Logger): CachingConversat
 async function startWorkerWhenPossible(worker: RouterWorker, logger: Logger): Promise<{ backend: Backend; stop: () => void }> {
   let consuming = false;
   let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
   const backend: Backend = {
     backendName: 'worker',
     health: () => (consuming ? { status: 'up' } : { status: 'down', detail: 'not consuming yet' }),
   };
-  const attempt = async (delayMs: number): Promise<void> => {
-    try {
+  const trying = keepTrying(
+    async () => {
       await worker.start();
       if (stopped) await worker.stop();
       else consuming = true;
-    } catch (err) {
-      if (stopped || (err as { kind?: string }).kind !== 'unavailable') throw err;
-      logger.warn({ err: { message: (err as Error).message }, retryInMs: delayMs }, 'worker not consuming yet: a backend cannot serve; trying again');
-      timer = setTimeout(() => void attempt(Math.min(delayMs * 2, 10_000)).catch((e: unknown) => logger.error({ err: e }, 'worker cannot start')), delayMs);
-      timer.unref();
-    }
-  };
-  await attempt(1000);
+    },
+    {
+      firstMs: 1000,
+      maxMs: 10_000,
+      retry: (err) => isChat4AllError(err, 'unavailable'),
+      onRetry: (err, delayMs) => logger.warn({ err: { message: (err as Error).message }, retryInMs: delayMs }, 'worker not consuming yet: a backend cannot serve; trying again'),
+      onGiveUp: (err) => logger.error({ err }, 'worker cannot start'),
+    },
+  );
+  await trying.first;
   return {
     backend,
     stop: () => {
       stopped = true;
-      clearTimeout(timer);
+      trying.stop();
     },
   };
 }
