@@ -40,10 +40,18 @@ version_of() {
   esac
 }
 
-# Bump when the way a program is built changes (a program's own number: RECIPES below).
+# Bump when the way a program is built changes. A program with a main of ours (scripts/cluster/NAME/)
+# is also named by a digest of its sources, so changing them builds it again.
 RECIPE=1
-declare -A RECIPES=([coredns]=2)
-target_of() { printf '%s/%s-%s-r%s' "$TOOLS_BIN" "$1" "$(version_of "$1")" "${RECIPES[$1]:-$RECIPE}"; }
+recipe_of() {
+  local sources=$CLUSTER_LIB_DIR/$1
+  if [[ -d $sources ]]; then
+    printf '%s-%s' "$RECIPE" "$(cat "$sources"/*.go | sha256sum | cut -c1-12)"
+  else
+    printf '%s' "$RECIPE"
+  fi
+}
+target_of() { printf '%s/%s-%s-r%s' "$TOOLS_BIN" "$1" "$(version_of "$1")" "$(recipe_of "$1")"; }
 
 # go_env NAME: the Go environment of one build; its build cache is its own (builds of other
 # programs may run at the same time, and each removes its cache when done).
