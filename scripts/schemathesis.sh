@@ -58,7 +58,12 @@ for _ in range(300):
         time.sleep(0.2)
 user = {"username": "fuzz_" + secrets.token_hex(6), "password": secrets.token_hex(12)}
 call("/auth/register", user)
-print(call("/auth/token", user)["access_token"])
+token = call("/auth/token", user)["access_token"]
+# The token every request carries is accepted (else every authenticated operation tests only 401).
+me = urllib.request.Request(base + "/v1/me", headers={"authorization": "Bearer " + token})
+with urllib.request.urlopen(me, timeout=10) as r:
+    assert r.status == 200, f"GET /v1/me with the token answered {r.status}"
+print(token)
 PY
 )
 log "api on $BASE; generating for at most ${MAX_TIME}s"
