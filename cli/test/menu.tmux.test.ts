@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startEmbedded, type Embedded } from '@chat4all/server';
@@ -20,11 +21,15 @@ class Terminal {
   private readonly socket = `chat4all-test-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly socketPath: string;
 
+  /** Where the pane's shell writes the program's exit status (tmux's own pane_dead_status is not always set). */
+  private readonly statusFile: string;
+
   constructor(command: string[], env: NodeJS.ProcessEnv) {
     const vars = Object.entries(env)
       .filter(([k]) => k.startsWith('CHAT4ALL_') || k === 'NO_COLOR')
       .map(([k, v]) => `${k}=${quote(v ?? '')}`);
-    this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'menu', '-x', '120', '-y', '50', `exec env ${vars.join(' ')} ${command.map(quote).join(' ')}`);
+    this.statusFile = join(tmpdir(), `${this.socket}.status`);
+    this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'menu', '-x', '120', '-y', '50', `env ${vars.join(' ')} ${command.map(quote).join(' ')}; echo $? > ${quote(this.statusFile)}`);
     this.tmux('set-option', '-t', 'menu', 'remain-on-exit', 'on');
     this.socketPath = this.tmux('display-message', '-p', '#{socket_path}').trim();
   }
@@ -59,10 +64,17 @@ class Terminal {
     await waitFor(() => this.count(text) > before, `"${text}" on screen; the screen:\n${this.text()}`, timeoutMs, 50);
   }
 
-  /** The pid of the program in the pane, and whether it has exited (with its status). */
-  process(): { pid: number; dead: boolean; status: number | undefined; signal: number | undefined } {
-    const [pid, dead, status, signal] = this.tmux('display-message', '-p', '-t', 'menu', '#{pane_pid}:#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}').trim().split(':');
-    return { pid: Number(pid), dead: dead === '1', status: status ? Number(status) : undefined, signal: signal ? Number(signal) : undefined };
+  /** The pid of the program in the pane (the child of its shell), whether it has exited, and its exit status. */
+  process(): { pid: number | undefined; dead: boolean; status: number | undefined } {
+    const [shell, dead] = this.tmux('display-message', '-p', '-t', 'menu', '#{pane_pid}:#{pane_dead}').trim().split(':');
+    let pid: number | undefined;
+    try {
+      pid = Number(execFileSync('pgrep', ['-P', String(shell)], { encoding: 'utf8' }).split('\n')[0]);
+    } catch {
+      pid = undefined; // exited
+    }
+    const status = existsSync(this.statusFile) ? readFileSync(this.statusFile, 'utf8').trim() : '';
+    return { pid, dead: dead === '1', status: status === '' ? undefined : Number(status) };
   }
 
   /** From now on, everything the program writes also goes to `file`, escape codes included. */
@@ -77,6 +89,7 @@ class Terminal {
       // already gone
     }
     if (this.socketPath) await rm(this.socketPath, { force: true });
+    await rm(this.statusFile, { force: true });
   }
 
   private tmux(...args: string[]): string {
@@ -208,12 +221,10 @@ describe('the interactive menu, driven through a terminal', { skip: TMUX ? false
     const raw = join(await tempDir(cleanups), 'pane.raw');
     term.record(raw);
     await waitFor(() => term.text().includes('0) Exit'), `the menu; the screen:\n${term.text()}`, 30_000, 50);
-    process.kill(term.process().pid, 'SIGTERM');
-    // tmux marks the pane dead when its terminal closes, and learns the status when the process is reaped.
-    await waitFor(() => {
-      const p = term.process();
-      return (p.dead && (p.status !== undefined || p.signal !== undefined)) || undefined;
-    }, 'the menu to exit', 10_000, 50);
+    const pid = term.process().pid;
+    assert.ok(pid, 'the menu runs');
+    process.kill(pid, 'SIGTERM');
+    await waitFor(() => term.process().dead, 'the menu to exit', 30_000, 50);
     assert.deepEqual(term.process().status, 0, `${JSON.stringify(term.process())}\n${term.text()}`);
     assert.match(term.text(), /bye$/m);
     const written = await readFile(raw, 'utf8');
