@@ -4,3 +4,4 @@ export * from './broker-contract.js';
 export * from './presence-contract.js';
 export * from './store-contracts.js';
 export * from './conversation-changes-contract.js';
+export * from './blob-store-contract.js';
