@@ -8,7 +8,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# running: the services (redis, kafka, cassandra) with at least one process running, one a line.
+# running: the services (redis, kafka, cassandra, objectstore) with at least one process running, one a line.
 running() { scripts/services.sh status 2>/dev/null | awk '$2 == "running" { sub(/-.*/, "", $1); print $1 }' | sort -u; }
 
 before=$(running)

@@ -3,8 +3,9 @@
 #   redis      Redis 7.0 master + 1 replica + 3 Sentinels (Debian packages)
 #   kafka      Kafka 3.9 single node, KRaft (Maven Central)
 #   cassandra  Cassandra 5.0 single node (Maven Central)
+#   objectstore  an S3-compatible object store: versitygw (built with the Go module proxy)
 #
-# Usage: scripts/services.sh COMMAND [redis|kafka|cassandra ...]   (no names = all)
+# Usage: scripts/services.sh COMMAND [redis|kafka|cassandra|objectstore ...]   (no names = all)
 #   up        install on first use, start what is not running (fresh data unless
 #             CHAT4ALL_KEEP_DATA=1), wait until every server is truly ready
 #   down      stop (SIGTERM, then SIGKILL after a timeout); keeps the logs
@@ -25,6 +26,7 @@
 # Ports: REDIS_PORT (16379) REDIS_REPLICA_PORT (16380) REDIS_SENTINEL_PORTS ("26391 26392 26393")
 #        KAFKA_PORT (19092) KAFKA_CONTROLLER_PORT (19093)
 #        CASSANDRA_PORT (19042) CASSANDRA_STORAGE_PORT (17000) CASSANDRA_JMX_PORT (17199)
+#        OBJECTSTORE_PORT (19070)
 #   read when a service starts from stopped and saved in its state dir, so later
 #   status/env/down agree with what runs. Readiness deadlines: KAFKA_READY_TIMEOUT (90),
 #   CASSANDRA_READY_TIMEOUT (180) seconds; heaps: KAFKA_HEAP_OPTS, CASSANDRA_HEAP_OPTS.
@@ -38,8 +40,10 @@ source "$SERVICES_LIB_DIR/redis.sh"
 source "$SERVICES_LIB_DIR/kafka.sh"
 # shellcheck source=services/cassandra.sh
 source "$SERVICES_LIB_DIR/cassandra.sh"
+# shellcheck source=services/objectstore.sh
+source "$SERVICES_LIB_DIR/objectstore.sh"
 
-ALL_SERVICES=(redis kafka cassandra)
+ALL_SERVICES=(redis kafka cassandra objectstore)
 
 usage() {
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//' >&2
@@ -53,7 +57,7 @@ pick() {
   (($# > 0)) || set -- all
   for n in "$@"; do
     case $n in
-      redis | kafka | cassandra) want+=("$n") ;;
+      redis | kafka | cassandra | objectstore) want+=("$n") ;;
       all) want+=("${ALL_SERVICES[@]}") ;;
       *) die "unknown service '$n' (expected: ${ALL_SERVICES[*]})" ;;
     esac
@@ -74,7 +78,7 @@ picked() { [[ " ${PICKED[*]} " == *" $1 "* ]]; }
 # take_locks: serialise commands that change the state of the PICKED services (two
 # `up`s from parallel test runners), one lock per service so that e.g. `start redis`
 # does not wait for another runner's Cassandra start-up. Taken in canonical order.
-# fds 7/8/9 (see LOCK_FDS in lib.sh) are closed in every process we spawn.
+# fds 6/7/8/9 (see LOCK_FDS in lib.sh) are closed in every process we spawn.
 take_locks() {
   local s fd file
   mkdir -p "$STATE_ROOT"
@@ -98,13 +102,13 @@ cmd_up() { # MODE NAME...
   start=$(now)
   for s in "${PICKED[@]}"; do "${s}_install"; done
   # Launch the slowest first so their start-ups overlap, then wait for each.
-  for s in cassandra kafka redis; do
+  for s in cassandra kafka redis objectstore; do
     if picked "$s"; then "${s}_launch" "$mode"; fi
   done
   # Wait for all of them at once; each wait has its own deadline.
   local pids=() failed=() i
   for s in "${PICKED[@]}"; do
-    "${s}_wait" 7>&- 8>&- 9>&- &
+    "${s}_wait" 6>&- 7>&- 8>&- 9>&- &
     pids+=("$!")
   done
   for i in "${!pids[@]}"; do

@@ -14,7 +14,7 @@ STATE_ROOT=${CHAT4ALL_STATE:-$REPO_ROOT/.run}/services
 BIND_HOST=127.0.0.1
 # File descriptors of the per-service state locks (scripts/services.sh take_locks).
 # shellcheck disable=SC2034 # used by services.sh
-declare -A LOCK_FDS=([redis]=7 [kafka]=8 [cassandra]=9)
+declare -A LOCK_FDS=([redis]=7 [kafka]=8 [cassandra]=9 [objectstore]=6)
 
 # ---------------------------------------------------------------- logging
 
@@ -129,7 +129,7 @@ spawn() {
   rm -f "$pidfile"
   # shellcheck disable=SC2016 # expanded by the inner bash
   setsid -f bash -c 'echo $$ >"$0.tmp" && mv -f "$0.tmp" "$0" && exec "$@"' "$pidfile" "$@" \
-    </dev/null >>"$out" 2>&1 7>&- 8>&- 9>&- # the state locks: servers must not inherit them
+    </dev/null >>"$out" 2>&1 6>&- 7>&- 8>&- 9>&- # the state locks: servers must not inherit them
   deadline=$((SECONDS + 10))
   until [[ -s $pidfile ]]; do
     ((SECONDS < deadline)) || die "could not start: $* (no pid file $pidfile)"
