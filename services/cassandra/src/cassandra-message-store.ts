@@ -32,6 +32,7 @@ import {
   notFound,
   statusAfter,
   uuidV7Time,
+  type AttachmentRef,
   type BackendHealth,
   type ClientMessageClaim,
   type HistoryPage,
@@ -58,7 +59,7 @@ const KNOWN_BUCKETS_MAX = 10_000;
 /** Message locations remembered (most recent first out when full). */
 const LOCATIONS_MAX = 50_000;
 
-const MESSAGE_COLUMNS = 'message_id, sender_id, content, client_message_id, created_at, status, sent_at, delivered_at, read_at';
+const MESSAGE_COLUMNS = 'message_id, sender_id, content, attachments, client_message_id, created_at, status, sent_at, delivered_at, read_at';
 
 const CQL = {
   /** args: message_id, conversation_id, bucket. */
@@ -67,8 +68,8 @@ const CQL = {
   readPointer: 'SELECT conversation_id, bucket FROM messages_by_id WHERE message_id = ?',
   /** args: conversation_id, bucket. */
   listBucket: 'INSERT INTO conversation_buckets (conversation_id, bucket) VALUES (?, ?)',
-  /** args: conversation_id, bucket, message_id, sender_id, content, client_message_id, created_at, status, sent_at. */
-  insertRow: `INSERT INTO messages_by_conversation (conversation_id, bucket, ${MESSAGE_COLUMNS.replace(', delivered_at, read_at', '')}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  /** args: conversation_id, bucket, message_id, sender_id, content, attachments (JSON), client_message_id, created_at, status, sent_at. */
+  insertRow: `INSERT INTO messages_by_conversation (conversation_id, bucket, ${MESSAGE_COLUMNS.replace(', delivered_at, read_at', '')}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   /** args: conversation_id, bucket, message_id. returns the message columns. */
   readRow: `SELECT ${MESSAGE_COLUMNS} FROM messages_by_conversation WHERE conversation_id = ? AND bucket = ? AND message_id = ?`,
   /** args: conversation_id, limit. returns bucket, newest first. */
@@ -224,6 +225,7 @@ export class CassandraMessageStore implements MessageStore {
       m.message_id,
       m.sender_id,
       m.content,
+      m.attachments && m.attachments.length > 0 ? JSON.stringify(m.attachments) : undefined,
       m.client_message_id,
       toDate(m.created_at),
       m.status,
@@ -298,6 +300,8 @@ function toMessage(row: Row, conversationId: string): Message {
     created_at: requireIso(row['created_at'], 'messages_by_conversation.created_at'),
     status,
   };
+  const attachments = row['attachments'] as string | null;
+  if (attachments != null) m.attachments = JSON.parse(attachments) as AttachmentRef[];
   const clientMessageId = row['client_message_id'] as string | null;
   if (clientMessageId != null) m.client_message_id = clientMessageId;
   const sentAt = toIso(row['sent_at']);

@@ -1,4 +1,5 @@
-import type { ConversationStore, MessageStore, UserStore } from '@chat4all/core';
+import type { AttachmentStore, ConversationStore, MessageStore, UserStore } from '@chat4all/core';
+import { CassandraAttachmentStore } from './cassandra-attachment-store.js';
 import { CassandraConversationStore } from './cassandra-conversation-store.js';
 import { CassandraMessageStore } from './cassandra-message-store.js';
 import { CassandraSession } from './cassandra-session.js';
@@ -6,7 +7,7 @@ import { CassandraUserStore } from './cassandra-user-store.js';
 import type { CassandraOptions } from './options.js';
 
 /**
- * The three Cassandra stores over one shared session (one connection pool). Construction does no
+ * The Cassandra stores over one shared session (one connection pool). Construction does no
  * I/O and never fails on an unreachable cluster: see `connect()`. Each store is also a Backend
  * (`backendName` 'cassandra') reporting the session's health.
  */
@@ -14,6 +15,7 @@ export class CassandraStores {
   readonly users: UserStore;
   readonly conversations: ConversationStore;
   readonly messages: MessageStore;
+  readonly attachments: AttachmentStore;
   private readonly session: CassandraSession;
 
   constructor(options: CassandraOptions) {
@@ -21,6 +23,7 @@ export class CassandraStores {
     this.users = new CassandraUserStore(this.session);
     this.conversations = new CassandraConversationStore(this.session);
     this.messages = new CassandraMessageStore(this.session);
+    this.attachments = new CassandraAttachmentStore(this.session);
   }
 
   /**

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isChat4AllError, UuidV7Generator, type Conversation, type Message } from '@chat4all/core';
-import { describeConversationStore, describeMessageStore, describeUserStore, waitFor } from '@chat4all/core/testing';
+import { describeAttachmentStore, describeConversationStore, describeMessageStore, describeUserStore, waitFor } from '@chat4all/core/testing';
 import { CassandraStores } from '../src/index.js';
 import { capturingLogger, dropKeyspace, serverSettings, testKeyspace, testOptions, withRawClient } from './helpers.js';
 import { TcpProxy } from './tcp-proxy.js';
@@ -35,6 +35,7 @@ after(
 describeUserStore('cassandra', async () => stores.users);
 describeConversationStore('cassandra', async () => stores.conversations);
 describeMessageStore('cassandra', async () => stores.messages);
+describeAttachmentStore('cassandra', async () => stores.attachments);
 
 const ids = new UuidV7Generator();
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -44,7 +45,7 @@ describe('CassandraStores', () => {
     assert.deepEqual(stores.users.health(), { status: 'up' });
     assert.equal(stores.messages.backendName, 'cassandra');
     const applied = firstLog.lines.filter((l) => l['msg'] === 'applied schema migration').map((l) => l['version']);
-    assert.deepEqual(applied, [1, 2, 3]);
+    assert.deepEqual(applied, [1, 2, 3, 4]);
     await stores.connect(); // again: nothing to do
 
     const second = capturingLogger();
@@ -54,7 +55,7 @@ describe('CassandraStores', () => {
       assert.equal(second.lines.filter((l) => l['msg'] === 'applied schema migration').length, 0);
       assert.deepEqual(second.lines.find((l) => l['msg'] === 'cassandra connected')?.['applied'], []);
       const rows = await withRawClient((c) => c.execute(`SELECT version, name FROM ${keyspace}.schema_migrations`));
-      assert.deepEqual(rows.rows.map((r) => r['version'] as number).sort(), [1, 2, 3]);
+      assert.deepEqual(rows.rows.map((r) => r['version'] as number).sort(), [1, 2, 3, 4]);
     } finally {
       await other.close();
     }

@@ -12,10 +12,10 @@ describe('migrations', () => {
   });
 
   it('are ordered by version, each a list of idempotent statements', () => {
-    assert.deepEqual(MIGRATIONS.map((m) => m.version), [1, 2, 3]);
+    assert.deepEqual(MIGRATIONS.map((m) => m.version), [1, 2, 3, 4]);
     for (const m of MIGRATIONS) {
       assert.ok(m.statements.length > 0);
-      for (const s of m.statements) assert.match(s, /^(CREATE TABLE IF NOT EXISTS \w+ \(|ALTER TABLE \w+ WITH comment = ')/, s);
+      for (const s of m.statements) assert.match(s, /^(CREATE TABLE IF NOT EXISTS \w+ \(|ALTER TABLE \w+ WITH comment = '|ALTER TABLE \w+ ADD IF NOT EXISTS \w+ \w+$)/, s);
     }
   });
 

@@ -33,6 +33,37 @@ export interface Conversation {
 export const MAX_MEMBERS = 256;
 export const MAX_CONTENT_BYTES = 10_240;
 
+/** Files sent with one message, at most. */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
+
+/** What a message says of each file sent with it: enough to show it and to check a download. */
+export interface AttachmentRef {
+  attachment_id: string;
+  /** The file's name as the sender gave it (no directories). */
+  filename: string;
+  content_type: string;
+  /** Bytes. */
+  size: number;
+  /** SHA-256 of the bytes, lower-case hex. */
+  sha256: string;
+}
+
+/**
+ * A file uploaded into a conversation. `pending` until its bytes are stored and checked, then
+ * `ready`; sendable by its uploader in its conversation once ready. One never sent with a message by
+ * `expires_at` (or never uploaded) is removed, bytes and record.
+ */
+export interface Attachment extends AttachmentRef {
+  conversation_id: string;
+  uploader_id: string;
+  state: 'pending' | 'ready';
+  created_at: string;
+  expires_at: string;
+  ready_at?: string;
+  /** When it was first sent with a message: from then on it is kept. */
+  sent_at?: string;
+}
+
 export type MessageStatus = 'ACCEPTED' | 'SENT' | 'DELIVERED' | 'READ';
 const STATUS_RANK: Record<MessageStatus, number> = { ACCEPTED: 0, SENT: 1, DELIVERED: 2, READ: 3 };
 
@@ -50,6 +81,8 @@ export interface Message {
   conversation_id: string;
   sender_id: string;
   content: string;
+  /** Files sent with the message; absent when none. */
+  attachments?: AttachmentRef[];
   client_message_id?: string;
   /** When the api accepted it (status ACCEPTED). */
   created_at: string;

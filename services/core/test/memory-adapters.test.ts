@@ -1,5 +1,5 @@
-import { MemoryBroker, MemoryBrokerHub, MemoryConversationStore, MemoryEventLog, MemoryMessageStore, MemoryPresence, MemoryUserStore } from '../src/index.js';
-import { describeBroker, describeConversationStore, describeEventLog, describeMessageStore, describePresence, describeUserStore } from '../src/testing/index.js';
+import { MemoryAttachmentStore, MemoryBroker, MemoryBrokerHub, MemoryConversationStore, MemoryEventLog, MemoryMessageStore, MemoryPresence, MemoryUserStore } from '../src/index.js';
+import { describeAttachmentStore, describeBroker, describeConversationStore, describeEventLog, describeMessageStore, describePresence, describeUserStore } from '../src/testing/index.js';
 
 describeEventLog('memory', async () => new MemoryEventLog());
 const hub = new MemoryBrokerHub();
@@ -8,3 +8,4 @@ describePresence('memory', async () => new MemoryPresence());
 describeUserStore('memory', async () => new MemoryUserStore());
 describeConversationStore('memory', async () => new MemoryConversationStore());
 describeMessageStore('memory', async () => new MemoryMessageStore());
+describeAttachmentStore('memory', async () => new MemoryAttachmentStore());

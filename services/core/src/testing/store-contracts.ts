@@ -113,6 +113,17 @@ function message(conversationId: string, sender: string, content = 'hi'): Messag
 /** The MessageStore contract. */
 export function describeMessageStore(name: string, make: () => Promise<MessageStore>): void {
   describe(`MessageStore contract: ${name}`, () => {
+    it('keeps the attachments a message carries', async () => {
+      const s = await make();
+      const m: Message = {
+        ...message(ids.next(), ids.next(), ''),
+        attachments: [{ attachment_id: ids.next(), filename: 'a.bin', content_type: 'application/octet-stream', size: 52_428_800, sha256: 'cd'.repeat(32) }],
+      };
+      await s.insert(m);
+      assert.deepEqual(await s.get(m.message_id), m);
+      assert.deepEqual((await s.history(m.conversation_id, { limit: 10 })).messages, [m]);
+    });
+
     it('inserts once: a redelivered message changes nothing', async () => {
       const s = await make();
       const m = message(ids.next(), ids.next());
