@@ -1,4 +1,4 @@
-import type { MessageStatus } from './model.js';
+import type { AttachmentRef, MessageStatus } from './model.js';
 
 /**
  * Server frames of the WebSocket wire contract (v1). Frames that are events carry `event_id`; the
@@ -10,6 +10,8 @@ export interface NewMessageBody {
   conversation_id: string;
   sender_id: string;
   content: string;
+  /** The files sent with the message; absent when none. */
+  attachments?: AttachmentRef[];
   created_at: string;
 }
 

@@ -1,6 +1,6 @@
 import { invalid } from './errors.js';
 import { isUuid } from './ids.js';
-import { MAX_CONTENT_BYTES } from './model.js';
+import { MAX_ATTACHMENTS_PER_MESSAGE, MAX_CONTENT_BYTES, type AttachmentRef } from './model.js';
 import { isWellFormedText } from './text.js';
 
 /**
@@ -17,7 +17,10 @@ export interface MessageRecord {
   message_id: string;
   conversation_id: string;
   sender_id: string;
+  /** May be empty when the message carries attachments. */
   content: string;
+  /** The files sent with the message (1 to MAX_ATTACHMENTS_PER_MESSAGE); absent when none. */
+  attachments?: AttachmentRef[];
   client_message_id?: string;
   created_at: string;
 }
@@ -53,6 +56,19 @@ function isTime(v: unknown): v is string {
   return typeof v === 'string' && v.length <= 40 && !Number.isNaN(Date.parse(v));
 }
 
+/** A well-formed AttachmentRef (the bounds the api enforces on upload). */
+export function isAttachmentRef(v: unknown): v is AttachmentRef {
+  if (typeof v !== 'object' || v === null) return false;
+  const a = v as Record<string, unknown>;
+  return (
+    isUuid(a.attachment_id) &&
+    typeof a.filename === 'string' && a.filename.length > 0 && a.filename.length <= 255 && isWellFormedText(a.filename) &&
+    typeof a.content_type === 'string' && a.content_type.length > 0 && a.content_type.length <= 255 &&
+    typeof a.size === 'number' && Number.isSafeInteger(a.size) && a.size >= 0 &&
+    typeof a.sha256 === 'string' && /^[0-9a-f]{64}$/.test(a.sha256)
+  );
+}
+
 function need(ok: boolean, field: string): void {
   if (!ok) throw invalid('record_field', `record field ${field} is missing or malformed`);
 }
@@ -63,7 +79,9 @@ export function decodeMessageRecord(value: Buffer | string): MessageRecord {
   need(isUuid(o.message_id), 'message_id');
   need(isUuid(o.conversation_id), 'conversation_id');
   need(isUuid(o.sender_id), 'sender_id');
-  need(typeof o.content === 'string' && o.content.length > 0 && Buffer.byteLength(o.content) <= MAX_CONTENT_BYTES && isWellFormedText(o.content), 'content');
+  need(o.attachments === undefined || (Array.isArray(o.attachments) && o.attachments.length > 0 && o.attachments.length <= MAX_ATTACHMENTS_PER_MESSAGE && o.attachments.every(isAttachmentRef)), 'attachments');
+  const mayBeEmpty = o.attachments !== undefined;
+  need(typeof o.content === 'string' && (mayBeEmpty || o.content.length > 0) && Buffer.byteLength(o.content) <= MAX_CONTENT_BYTES && isWellFormedText(o.content), 'content');
   need(o.client_message_id === undefined || (typeof o.client_message_id === 'string' && o.client_message_id.length <= 128), 'client_message_id');
   need(isTime(o.created_at), 'created_at');
   return o as unknown as MessageRecord;

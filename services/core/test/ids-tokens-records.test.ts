@@ -103,4 +103,16 @@ describe('records', () => {
     assert.equal(fault(JSON.stringify({ ...good, message_id: 'abc' })), 'record_field');
     assert.equal(fault(JSON.stringify({ ...good, content: 'lone \ud800 surrogate' })), 'record_field', 'text that is not well-formed Unicode');
   });
+
+  it('carries attachments, with which the content may be empty', () => {
+    const ref = { attachment_id: g.next(), filename: 'a.pdf', content_type: 'application/pdf', size: 10, sha256: 'ef'.repeat(32) };
+    const withFile = { ...good, content: '', attachments: [ref] };
+    assert.deepEqual(decodeMessageRecord(JSON.stringify(withFile)), withFile);
+    const fault = (v: object) => assert.throws(() => decodeMessageRecord(JSON.stringify(v)), (e: unknown) => isChat4AllError(e, 'invalid') && e.code === 'record_field');
+    fault({ ...withFile, attachments: [] });
+    fault({ ...withFile, attachments: Array.from({ length: 11 }, () => ref) });
+    fault({ ...withFile, attachments: [{ ...ref, sha256: 'x' }] });
+    fault({ ...withFile, attachments: [{ ...ref, size: -1 }] });
+    fault({ ...withFile, attachments: [{ ...ref, filename: '' }] });
+  });
 });

@@ -42,6 +42,7 @@ export async function storeMessage(deps: HandlerDeps, rec: MessageRecord): Promi
     conversation_id: rec.conversation_id,
     sender_id: rec.sender_id,
     content: rec.content,
+    ...(rec.attachments === undefined ? {} : { attachments: rec.attachments }),
     ...(rec.client_message_id === undefined ? {} : { client_message_id: rec.client_message_id }),
     created_at: rec.created_at,
     status: 'SENT',
@@ -57,6 +58,7 @@ export async function storeMessage(deps: HandlerDeps, rec: MessageRecord): Promi
       conversation_id: rec.conversation_id,
       sender_id: rec.sender_id,
       content: rec.content,
+      ...(rec.attachments === undefined ? {} : { attachments: rec.attachments }),
       created_at: rec.created_at,
     },
   }));
