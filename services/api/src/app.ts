@@ -1,6 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import {
   Chat4AllError,
   KeyedRateLimiter,
+  MemoryAttachmentStore,
+  MemoryBlobStore,
+  type AttachmentStore,
+  type BlobStore,
   UuidV7Generator,
   invalid,
   malformedTextPath,
@@ -17,9 +22,11 @@ import {
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { LinkSigner } from './auth/links.js';
 import { LoginThrottle, type LoginLimits } from './auth/login-throttle.js';
 import { PasswordHasher, type ScryptParams } from './auth/passwords.js';
-import type { ApiContext } from './context.js';
+import { DEFAULT_ATTACHMENT_LIMITS, type ApiContext, type AttachmentLimits } from './context.js';
+import { attachmentRoutes, downloadRoute } from './http/attachments.js';
 import { authRoutes } from './http/auth.js';
 import { authenticate } from './http/authenticate.js';
 import { conversationRoutes } from './http/conversations.js';
@@ -29,6 +36,7 @@ import { messageRoutes } from './http/messages.js';
 import { ApiMetrics } from './http/metrics.js';
 import { userRoutes } from './http/users.js';
 import { createValidatorCompiler } from './http/validation.js';
+import { sweepAttachments } from './logic/attachments.js';
 import { buildOpenApiDocument, type CollectedRoute } from './openapi.js';
 import { openApiSchema, type RouteSchema } from './schemas.js';
 
@@ -38,6 +46,16 @@ export interface ApiOptions {
   messages: MessageStore;
   /** Messages go to TOPIC_MESSAGES and read receipts to TOPIC_RECEIPTS, keyed by conversation id. */
   eventLog: EventLog;
+  /** Attachments' records. @default a MemoryAttachmentStore */
+  attachments?: AttachmentStore;
+  /** Attachments' bytes, by attachment id. @default a MemoryBlobStore */
+  blobs?: BlobStore;
+  /** @default DEFAULT_ATTACHMENT_LIMITS */
+  attachmentLimits?: Partial<AttachmentLimits>;
+  /** The secret download links are signed with (a key is derived from it): the token secret, shared by every replica. @default random */
+  linkSecret?: string;
+  /** How often unsent attachments past their time are removed; 0: never. @default 60000 */
+  attachmentSweepMs?: number;
   /** For the members' `online` flag. */
   presence: Presence;
   tokens: TokenService;
@@ -85,6 +103,10 @@ function context(options: ApiOptions): ApiContext {
     conversations: options.conversations,
     messages: options.messages,
     eventLog: options.eventLog,
+    attachments: options.attachments ?? new MemoryAttachmentStore(),
+    blobs: options.blobs ?? new MemoryBlobStore(),
+    attachmentLimits: { ...DEFAULT_ATTACHMENT_LIMITS, ...options.attachmentLimits },
+    links: new LinkSigner(options.linkSecret ?? randomBytes(32)),
     presence: options.presence,
     tokens: options.tokens,
     passwords: new PasswordHasher(options.passwords),
@@ -125,6 +147,22 @@ function setUpParsers(app: FastifyInstance): void {
   });
 }
 
+/** Removes unsent attachments past their time every `periodMs` while the app is open; failures are logged and retried next time. */
+function sweepPeriodically(app: FastifyInstance, ctx: ApiContext, periodMs: number): void {
+  if (periodMs <= 0) return;
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    sweepAttachments(ctx)
+      .then((removed) => removed > 0 && app.log.info({ removed }, 'removed attachments never sent'))
+      .catch((err: unknown) => app.log.warn({ err: { message: (err as Error).message } }, 'attachment sweep failed; retrying later'))
+      .finally(() => (running = false));
+  }, periodMs);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+}
+
 /** Builds the api's Fastify app over the given ports: ready to `listen` or to `inject`. */
 export async function createApiApp(options: ApiOptions): Promise<FastifyInstance> {
   const ctx = context(options);
@@ -162,20 +200,23 @@ export async function createApiApp(options: ApiOptions): Promise<FastifyInstance
   metrics.install(app);
   app.addHook('onRequest', async (request, reply) => void reply.header('x-request-id', request.id));
 
-  const backends = [options.users, options.conversations, options.messages, options.eventLog, options.presence, ...(options.backends ?? [])];
+  const backends = [options.users, options.conversations, options.messages, options.eventLog, options.presence, ctx.attachments, ctx.blobs, ...(options.backends ?? [])];
   healthRoutes(app, backends);
   let document: object | undefined;
   app.get('/openapi.json', { schema: openApiSchema }, async () => (document ??= buildOpenApiDocument(routes)));
   authRoutes(app, ctx, metrics);
+  downloadRoute(app, ctx, metrics);
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', authenticate(ctx));
       userRoutes(v1, ctx);
       conversationRoutes(v1, ctx);
       messageRoutes(v1, ctx, metrics);
+      await attachmentRoutes(v1, ctx, metrics);
     },
     { prefix: '/v1' },
   );
+  sweepPeriodically(app, ctx, options.attachmentSweepMs ?? 60_000);
   await app.ready();
   return app;
 }

@@ -19,6 +19,7 @@ const TAGS = [
   { name: 'users', description: 'Users.' },
   { name: 'conversations', description: 'Direct conversations and groups, their members and admins.' },
   { name: 'messages', description: 'Sending messages, history, read receipts.' },
+  { name: 'attachments', description: 'Files sent with messages: upload, download links.' },
   { name: 'operations', description: 'Health, readiness, metrics, this document.' },
 ];
 
@@ -26,7 +27,7 @@ const DESCRIPTION = [
   'The HTTP API of Chat4All. JSON with snake_case fields; times are ISO-8601 UTC strings.',
   'Every error answers `{"error": {"code", "message", "details"?}}`; `code` is stable.',
   'Request objects are closed: unknown fields are rejected with 400 `validation_failed`.',
-  'Routes under /v1 need `Authorization: Bearer <token>` from POST /auth/token.',
+  'Routes under /v1 need `Authorization: Bearer <token>` from POST /auth/token, but for the download links of attachments.',
 ].join('\n\n');
 
 function parameters(part: unknown, where: 'path' | 'query'): JsonObject[] {
@@ -71,6 +72,7 @@ function operation(s: RouteSchema): JsonObject {
     ...(s.security === undefined ? {} : { security: s.security }),
     ...(params.length === 0 ? {} : { parameters: params }),
     ...(s.body === undefined ? {} : { requestBody: { required: true, content: { 'application/json': { schema: s.body } } } }),
+    ...(s.docBody === undefined ? {} : { requestBody: s.docBody }),
     responses: responses(s),
   };
 }

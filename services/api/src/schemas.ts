@@ -6,7 +6,7 @@
  * Request objects are closed (`additionalProperties: false`): an unknown field is rejected with 400,
  * because a misspelt optional field (`display_nmae`) must not silently do nothing.
  */
-import { MAX_CONTENT_BYTES, MAX_MEMBERS } from '@chat4all/core';
+import { MAX_ATTACHMENTS_PER_MESSAGE, MAX_CONTENT_BYTES, MAX_MEMBERS } from '@chat4all/core';
 import type { FastifySchema } from 'fastify';
 
 /** A route's schema with the fields OpenAPI needs besides the validated and serialized parts. */
@@ -19,6 +19,8 @@ export interface RouteSchema extends FastifySchema {
   security?: { bearerAuth: string[] }[];
   /** OpenAPI responses of bodies that are not JSON serialized by Fastify (metrics, the document itself). */
   docResponses?: Record<string, unknown>;
+  /** The OpenAPI request body of a route whose body is not JSON (the bytes of an upload). */
+  docBody?: Record<string, unknown>;
 }
 
 export const USERNAME_PATTERN = '^[a-z0-9_]{3,32}$';
@@ -65,6 +67,34 @@ const conversation = object(
   },
   ['conversation_id', 'type', 'name', 'members', 'admins', 'created_at', 'last_activity_at'],
 );
+const sha256 = { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the bytes, 64 lower-case hex digits.' } as const;
+/** File names as shown to others: no control characters, not blank. */
+const filename = { type: 'string', minLength: 1, maxLength: 255, pattern: NAME_PATTERN } as const;
+const CONTENT_TYPE_PATTERN = "^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\\s*;[\\x20-\\x7e]*)?$";
+const contentType = { type: 'string', maxLength: 255, pattern: CONTENT_TYPE_PATTERN, description: 'A media type such as image/png.' } as const;
+const attachmentRef = object(
+  { attachment_id: uuid, filename: { type: 'string' }, content_type: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' } },
+  ['attachment_id', 'filename', 'content_type', 'size', 'sha256'],
+  'A file sent with a message.',
+);
+const attachment = object(
+  {
+    attachment_id: uuid,
+    conversation_id: uuid,
+    uploader_id: uuid,
+    filename: { type: 'string' },
+    content_type: { type: 'string' },
+    size: { type: 'integer' },
+    sha256: { type: 'string' },
+    state: { type: 'string', enum: ['pending', 'ready'], description: 'pending until its bytes are uploaded and checked.' },
+    created_at: time,
+    expires_at: { ...time, description: 'Removed then unless sent with a message by that time.' },
+    ready_at: time,
+    sent_at: time,
+    upload_url: { type: 'string', description: 'While pending: the path to PUT the bytes to.' },
+  },
+  ['attachment_id', 'conversation_id', 'uploader_id', 'filename', 'content_type', 'size', 'sha256', 'state', 'created_at', 'expires_at'],
+);
 const statusEnum = { type: 'string', enum: ['ACCEPTED', 'SENT', 'DELIVERED', 'READ'] };
 const message = object(
   {
@@ -78,6 +108,7 @@ const message = object(
     delivered_at: time,
     read_at: time,
     client_message_id: { type: 'string' },
+    attachments: { type: 'array', items: attachmentRef },
   },
   ['message_id', 'conversation_id', 'sender_id', 'content', 'created_at', 'status'],
 );
@@ -110,6 +141,8 @@ export const namedSchemas: Record<string, { properties: object }> = {
   Member: member,
   Conversation: conversation,
   Message: message,
+  Attachment: attachment,
+  AttachmentRef: attachmentRef,
 };
 
 // ---- Error responses -------------------------------------------------------------------------
@@ -278,14 +311,28 @@ export const sendMessageSchema: RouteSchema = {
     'Accepted into the event log; stored and delivered asynchronously. Sending a client_message_id again answers the first answer and stores one message.',
   tags: ['messages'],
   security: bearer,
-  body: closed(
-    {
-      conversation_id: uuid,
-      content: { type: 'string', minLength: 1, description: `1 to ${MAX_CONTENT_BYTES} UTF-8 bytes (empty: 400 content_empty; over: 413 content_too_large).` },
-      client_message_id: { type: 'string', pattern: CLIENT_MESSAGE_ID_PATTERN, description: 'Idempotency key chosen by the client, unique per sender.' },
-    },
-    ['conversation_id', 'content'],
-  ),
+  body: {
+    ...closed(
+      {
+        conversation_id: uuid,
+        content: {
+          type: 'string',
+          description: `Up to ${MAX_CONTENT_BYTES} UTF-8 bytes (over: 413 content_too_large); empty only with attachments (else 400).`,
+        },
+        client_message_id: { type: 'string', pattern: CLIENT_MESSAGE_ID_PATTERN, description: 'Idempotency key chosen by the client, unique per sender.' },
+        attachments: {
+          type: 'array',
+          items: uuid,
+          minItems: 1,
+          maxItems: MAX_ATTACHMENTS_PER_MESSAGE,
+          description: 'Ids of ready attachments the sender uploaded into this conversation (POST /v1/attachments).',
+        },
+      },
+      ['conversation_id', 'content'],
+    ),
+    if: { type: 'object', properties: { attachments: {} }, required: ['attachments'] },
+    else: { type: 'object', properties: { content: { type: 'string', minLength: 1 } } },
+  },
   response: {
     202: ok(
       'The message is accepted.',
@@ -296,7 +343,7 @@ export const sendMessageSchema: RouteSchema = {
         'created_at',
       ]),
     ),
-    ...errors(AUTH, BODY, { 400: ['content_empty'], 404: ['conversation_not_found'], 409: ['client_message_id_reused'], 413: ['content_too_large'], 429: ['rate_limited'] }),
+    ...errors(AUTH, BODY, { 400: ['content_empty', 'attachment_not_sendable'], 404: ['conversation_not_found'], 409: ['client_message_id_reused'], 413: ['content_too_large'], 429: ['rate_limited'] }),
   },
 };
 
@@ -325,6 +372,91 @@ export const readSchema: RouteSchema = {
     200: ok('Read.', object({ message_id: uuid, status: { type: 'string', enum: ['READ'] }, read_at: time }, ['message_id', 'status', 'read_at'])),
     ...errors(AUTH, PATH, ANY_BODY, { 404: ['message_not_found'], 409: ['own_message'] }),
   },
+};
+
+const messageIdParams = closed({ id: { ...uuid, description: 'A message id.' } }, ['id']);
+
+export const getMessageSchema: RouteSchema = {
+  operationId: 'getMessage',
+  summary: 'A stored message of one of the caller\'s conversations',
+  tags: ['messages'],
+  security: bearer,
+  params: messageIdParams,
+  response: { 200: ok('The message.', message), ...errors(AUTH, PATH, { 404: ['message_not_found'] }) },
+};
+
+const attachmentIdParams = closed({ id: { ...uuid, description: 'An attachment id.' } }, ['id']);
+
+export const createAttachmentSchema: RouteSchema = {
+  operationId: 'createAttachment',
+  summary: 'Announce a file to upload into a conversation',
+  description:
+    'Members only. Answers the pending attachment and its upload_url; PUT the bytes there, then send its id with a message. ' +
+    'A size over the service\'s bound (2 GiB by default) gets 413 attachment_too_large.',
+  tags: ['attachments'],
+  security: bearer,
+  body: closed(
+    {
+      conversation_id: uuid,
+      filename: { ...filename, description: 'The file\'s name; a path keeps its last segment.' },
+      content_type: { ...contentType, description: 'A media type such as image/png. @default application/octet-stream' },
+      size: { type: 'integer', minimum: 0, description: 'Bytes.' },
+      sha256,
+    },
+    ['conversation_id', 'filename', 'size', 'sha256'],
+  ),
+  response: { 201: ok('The attachment, pending.', attachment), ...errors(AUTH, BODY, { 404: ['conversation_not_found'], 413: ['attachment_too_large'] }) },
+};
+
+export const uploadAttachmentSchema: RouteSchema = {
+  operationId: 'uploadAttachment',
+  summary: 'Upload the bytes of a pending attachment (its uploader only)',
+  description:
+    'The body is the file itself, of any content type, streamed. It must have the size and SHA-256 announced: more bytes get 413 ' +
+    'attachment_too_large as soon as they come, fewer 400 blob_size_mismatch, others 400 blob_checksum_mismatch; then nothing is kept ' +
+    'and the attachment stays pending (upload again).',
+  tags: ['attachments'],
+  security: bearer,
+  params: attachmentIdParams,
+  docBody: { required: false, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+  response: {
+    200: ok('The attachment, ready.', attachment),
+    ...errors(AUTH, PATH, { 400: ['blob_size_mismatch', 'blob_checksum_mismatch', 'invalid_content_length'], 404: ['attachment_not_found'], 409: ['attachment_already_uploaded'], 413: ['attachment_too_large'] }),
+  },
+};
+
+export const getAttachmentSchema: RouteSchema = {
+  operationId: 'getAttachment',
+  summary: 'An attachment of one of the caller\'s conversations',
+  description: 'A pending attachment is seen by its uploader only.',
+  tags: ['attachments'],
+  security: bearer,
+  params: attachmentIdParams,
+  response: { 200: ok('The attachment.', attachment), ...errors(AUTH, PATH, { 404: ['attachment_not_found'] }) },
+};
+
+export const attachmentLinkSchema: RouteSchema = {
+  operationId: 'getAttachmentLink',
+  summary: 'A download link for an attachment (members only)',
+  description: 'The link needs no token and works until expires_at (an hour by default).',
+  tags: ['attachments'],
+  security: bearer,
+  params: attachmentIdParams,
+  response: {
+    200: ok('The link.', object({ url: { type: 'string', description: 'An absolute URL.' }, expires_at: time }, ['url', 'expires_at'])),
+    ...errors(AUTH, PATH, { 404: ['attachment_not_found'], 409: ['attachment_pending'] }),
+  },
+};
+
+export const downloadAttachmentSchema: RouteSchema = {
+  operationId: 'downloadAttachment',
+  summary: 'The bytes of an attachment, through a link from getAttachmentLink',
+  description: 'No token: the signed link is the right. Sent as a download (Content-Disposition: attachment).',
+  tags: ['attachments'],
+  params: attachmentIdParams,
+  querystring: closed({ expires: { type: 'integer', minimum: 0, description: 'Unix seconds.' }, signature: { type: 'string', maxLength: 128 } }, ['expires', 'signature']),
+  response: errors(INPUT, PATH, { 403: ['link_invalid', 'link_expired'], 404: ['attachment_not_found'] }),
+  docResponses: { 200: { description: 'The file.', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } } },
 };
 
 export const healthzSchema: RouteSchema = {

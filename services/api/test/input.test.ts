@@ -68,7 +68,8 @@ describe('framework errors', () => {
           assert.ok(Object.keys(op.responses).includes(String(res.statusCode)), `documented status: ${what}`);
           assert.ok(res.statusCode >= 400 && res.statusCode < 500, what);
           errorOf(res);
-          if (headers !== a.headers) assert.equal(res.statusCode === 401 || errorOf(res).code === 'malformed_url', true, `no token: 401 unless the URL itself is malformed: ${what}`);
+          // Routes without `security` (an attachment's download link) need no token.
+          if (headers !== a.headers && op.security) assert.equal(res.statusCode === 401 || errorOf(res).code === 'malformed_url', true, `no token: 401 unless the URL itself is malformed: ${what}`);
         }
       }
     }
@@ -86,6 +87,8 @@ describe('the OpenAPI document', () => {
     const cases: [typeof send, object, boolean][] = [
       [send, { conversation_id: conv, content: '' }, false],
       [send, { conversation_id: conv, content: 'x' }, true],
+      [send, { conversation_id: conv, content: '', attachments: [conv] }, true],
+      [send, { conversation_id: conv, content: 'x', attachments: [] }, false],
       [create, { type: 'group', members: [] }, false],
       [create, { type: 'group', name: '   ', members: [] }, false],
       [create, { type: 'group', name: 'g', members: [] }, true],

@@ -96,17 +96,23 @@ describe('OpenAPI', () => {
       'GET /healthz',
       'GET /openapi.json',
       'GET /readyz',
+      'GET /v1/attachments/{id}',
+      'GET /v1/attachments/{id}/content',
+      'GET /v1/attachments/{id}/link',
       'GET /v1/conversations',
       'GET /v1/conversations/{id}',
       'GET /v1/conversations/{id}/messages',
       'GET /v1/me',
+      'GET /v1/messages/{id}',
       'GET /v1/users/{username}',
       'POST /auth/register',
       'POST /auth/token',
+      'POST /v1/attachments',
       'POST /v1/conversations',
       'POST /v1/conversations/{id}/members',
       'POST /v1/messages',
       'POST /v1/messages/{id}/read',
+      'PUT /v1/attachments/{id}/content',
     ]);
     const send = doc.paths['/v1/messages'].post;
     assert.deepEqual(send.security, [{ bearerAuth: [] }]);

@@ -11,6 +11,10 @@ export class ApiMetrics {
   readonly logins: Counter<'result'>;
   /** Logins refused by throttling, by the budget that was spent. */
   readonly loginsThrottled: Counter<'scope'>;
+  /** Bytes of attachments received (in) and sent (out), counted as they stream. */
+  readonly attachmentBytes: Counter<'direction'>;
+  /** A transfer's time from its start to its last byte, by direction and result. */
+  readonly attachmentTransfers: Histogram<'direction' | 'result'>;
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -25,6 +29,15 @@ export class ApiMetrics {
     this.messagesAccepted = new Counter({ name: 'messages_accepted_total', help: 'Messages accepted into the event log.', registers });
     this.logins = new Counter({ name: 'login_attempts_total', help: 'Logins (POST /auth/token), by result: success, failure or throttled.', labelNames: ['result'], registers });
     this.loginsThrottled = new Counter({ name: 'login_throttled_total', help: 'Logins refused before the password was checked, by the budget spent: username_address, username or address.', labelNames: ['scope'], registers });
+    this.attachmentBytes = new Counter({ name: 'attachment_bytes_total', help: 'Bytes of attachments received in uploads (in) and sent in downloads (out).', labelNames: ['direction'], registers });
+    this.attachmentTransfers = new Histogram({
+      name: 'attachment_transfer_duration_seconds',
+      help: 'Time of an attachment upload or download from its start to its last byte, by result: ok or error.',
+      labelNames: ['direction', 'result'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
+      registers,
+    });
+    for (const direction of ['in', 'out']) this.attachmentBytes.inc({ direction }, 0);
   }
 
   /**

@@ -1,4 +1,5 @@
 import {
+  isChat4AllError,
   MAX_MEMBERS,
   conflict,
   directConversationId,
@@ -42,6 +43,19 @@ export async function memberConversation(ctx: ApiContext, callerId: string, conv
   const c = await ctx.conversations.get(conversationId);
   if (!c || !c.members.includes(callerId)) throw conversationNotFound();
   return c;
+}
+
+/**
+ * The conversation of something the caller asked about (a message, an attachment), when the caller
+ * is a member; otherwise `hidden()`: a non-member learns nothing, not even that the thing exists.
+ */
+export async function memberConversationOf(ctx: ApiContext, callerId: string, conversationId: string, hidden: () => Error): Promise<Conversation> {
+  try {
+    return await memberConversation(ctx, callerId, conversationId);
+  } catch (err) {
+    if (isChat4AllError(err, 'not_found')) throw hidden();
+    throw err;
+  }
 }
 
 export function createConversation(ctx: ApiContext, caller: User, input: CreateConversationInput): Promise<CreateConversationResult> {

@@ -14,12 +14,16 @@ import {
   type MessageRecord,
 } from '@chat4all/core';
 import { isoNow, type ApiContext } from '../context.js';
-import { memberConversation } from './conversations.js';
+import { sendableAttachments } from './attachments.js';
+import { memberConversation, memberConversationOf } from './conversations.js';
 
 export interface SendMessageInput {
   conversation_id: string;
+  /** May be empty when the message carries attachments. */
   content: string;
   client_message_id?: string;
+  /** Ids of ready attachments the sender uploaded into this conversation (docs/attachments.md). */
+  attachments?: string[];
 }
 
 /** The answer to a send: the message is in the event log, not yet stored. */
@@ -52,9 +56,9 @@ export interface ReadResult {
 const reused = () => conflict('client_message_id_reused', 'this client_message_id was used for another message');
 const messageNotFound = () => notFound('message_not_found', 'the message does not exist');
 
-function checkContent(content: string): void {
+function checkContent(content: string, withAttachments: boolean): void {
   const bytes = Buffer.byteLength(content, 'utf8');
-  if (bytes === 0) throw invalid('content_empty', 'the content is empty', [{ field: 'body.content', message: 'must not be empty' }]);
+  if (bytes === 0 && !withAttachments) throw invalid('content_empty', 'the content is empty', [{ field: 'body.content', message: 'must not be empty' }]);
   if (bytes > MAX_CONTENT_BYTES) {
     throw new Chat4AllError('too_large', 'content_too_large', `the content is ${bytes} bytes, over the bound of ${MAX_CONTENT_BYTES} UTF-8 bytes`);
   }
@@ -92,10 +96,12 @@ async function claimOrDefer(ctx: ApiContext, senderId: string, cmid: string, can
  * idempotent by message_id).
  */
 export async function sendMessage(ctx: ApiContext, senderId: string, input: SendMessageInput): Promise<SendMessageResult> {
-  checkContent(input.content);
+  const attachmentIds = input.attachments ?? [];
+  checkContent(input.content, attachmentIds.length > 0);
   const waitMs = ctx.sendLimiter.take(senderId);
   if (waitMs > 0) throw new Chat4AllError('rate_limited', 'rate_limited', 'too many messages; slow down', { retryAfterSeconds: Math.ceil(waitMs / 1000) });
   await memberConversation(ctx, senderId, input.conversation_id);
+  const attachments = attachmentIds.length === 0 ? undefined : await sendableAttachments(ctx, senderId, input.conversation_id, attachmentIds);
   const candidate: ClientMessageClaim = { message_id: ctx.ids.next(), conversation_id: input.conversation_id, created_at: isoNow(ctx) };
   const cmid = input.client_message_id;
   const claim = cmid === undefined ? candidate : await claimOrDefer(ctx, senderId, cmid, candidate);
@@ -105,13 +111,22 @@ export async function sendMessage(ctx: ApiContext, senderId: string, input: Send
     if (claim.conversation_id !== input.conversation_id) throw reused();
     const stored = await ctx.messages.get(claim.message_id);
     if (stored) {
-      if (stored.content !== input.content) throw reused();
+      const storedIds = (stored.attachments ?? []).map((a) => a.attachment_id);
+      if (stored.content !== input.content || storedIds.join() !== attachmentIds.join()) throw reused();
       return { accepted, replayed };
     }
   }
-  const record: MessageRecord = { v: 1, ...claim, sender_id: senderId, content: input.content, ...(cmid === undefined ? {} : { client_message_id: cmid }) };
+  const record: MessageRecord = { v: 1, ...claim, sender_id: senderId, content: input.content, ...(attachments === undefined ? {} : { attachments }), ...(cmid === undefined ? {} : { client_message_id: cmid }) };
   await append(ctx, TOPIC_MESSAGES, record);
   return { accepted, replayed };
+}
+
+/** A stored message of one of the caller's conversations. */
+export async function getMessage(ctx: ApiContext, callerId: string, messageId: string): Promise<Message> {
+  const m = isUuid(messageId) ? await ctx.messages.get(messageId) : undefined;
+  if (!m) throw messageNotFound();
+  await memberConversationOf(ctx, callerId, m.conversation_id, messageNotFound);
+  return m;
 }
 
 /** A page of a conversation's stored messages, oldest first, older than `before` when given. */
