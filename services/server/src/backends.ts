@@ -1,4 +1,9 @@
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
+  type AttachmentStore,
+  type BlobStore,
   type Broker,
   type ConversationChanges,
   type ConversationStore,
@@ -6,6 +11,8 @@ import {
   type MessageStore,
   type Presence,
   type UserStore,
+  DiskBlobStore,
+  MemoryAttachmentStore,
   MemoryBroker,
   MemoryBrokerHub,
   MemoryConversationChanges,
@@ -30,19 +37,28 @@ export interface Backends {
   messages: MessageStore;
   eventLog: EventLog;
   presence: Presence;
+  /** Attachments' records and bytes (docs/attachments.md). */
+  attachments: AttachmentStore;
+  blobs: BlobStore;
   newBroker(): Broker;
   newConversationChanges(): ConversationChanges;
   close(): Promise<void>;
 }
 
-/** In-memory adapters: the whole platform in one process, state lost on restart. */
-export function memoryBackends(config: Pick<ServerConfig, 'historyMaxEvents' | 'historyTtlSeconds'>): Backends {
+/**
+ * In-memory adapters: the whole platform in one process, state lost on restart. Attachments' bytes
+ * go to a directory on disk (ATTACHMENTS_DIR, else a temporary one, made on first use and removed
+ * at close, since the records that name them are lost then too).
+ */
+export function memoryBackends(config: Pick<ServerConfig, 'historyMaxEvents' | 'historyTtlSeconds' | 'attachmentsDir'>): Backends {
   const hub = new MemoryBrokerHub({ maxEvents: config.historyMaxEvents, ttlMs: config.historyTtlSeconds * 1000 });
   const eventLog = new MemoryEventLog();
   const brokers: Broker[] = [];
   const changesHub = new MemoryConversationChangesHub();
   const feeds: ConversationChanges[] = [];
   const presence = new MemoryPresence();
+  const temporary = config.attachmentsDir === undefined ? join(tmpdir(), `chat4all-attachments-${process.pid}-${Date.now().toString(36)}`) : undefined;
+  const blobs = new DiskBlobStore({ directory: config.attachmentsDir ?? temporary! });
   return {
     kind: 'memory',
     users: new MemoryUserStore(),
@@ -50,6 +66,8 @@ export function memoryBackends(config: Pick<ServerConfig, 'historyMaxEvents' | '
     messages: new MemoryMessageStore(),
     eventLog,
     presence,
+    attachments: new MemoryAttachmentStore(),
+    blobs,
     newBroker() {
       const b = new MemoryBroker(hub);
       brokers.push(b);
@@ -64,6 +82,8 @@ export function memoryBackends(config: Pick<ServerConfig, 'historyMaxEvents' | '
       await eventLog.close();
       await Promise.all([...brokers, ...feeds].map((b) => b.close()));
       await presence.close();
+      await blobs.close();
+      if (temporary) await rm(temporary, { recursive: true, force: true });
     },
   };
 }

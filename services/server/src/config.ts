@@ -28,6 +28,14 @@ export interface ServerConfig {
   connectRateLimit: number;
   /** Proxies in front of the api whose X-Forwarded-For gives the client address (login throttling counts by it). */
   trustProxyHops: number;
+  /** The largest attachment, in bytes. */
+  attachmentMaxBytes: number;
+  /** How long an attachment's download link works. */
+  attachmentLinkTtlSeconds: number;
+  /** How long an attachment may wait to be sent with a message. */
+  attachmentUnsentTtlSeconds: number;
+  /** Where the embedded blob store keeps attachments' bytes; undefined: a temporary directory removed at stop. */
+  attachmentsDir: string | undefined;
 }
 
 /** Flags override the variables of the same name: --api-port overrides API_PORT. */
@@ -68,7 +76,8 @@ export function loadConfig(env: Env, isTty = false): ServerConfig {
     throw new ConfigError(`JWT_SECRET is required for ROLE=${role}: the api and the gateways must share it`);
   }
   if (role !== 'all') {
-    const missing = [['KAFKA_BROKERS'], ['CASSANDRA_CONTACT_POINTS'], ['REDIS_URL', 'REDIS_SENTINELS']].filter((alts) => !alts.some((v) => env[v]));
+    const shared = [['KAFKA_BROKERS'], ['CASSANDRA_CONTACT_POINTS'], ['REDIS_URL', 'REDIS_SENTINELS'], ...(role === 'api' ? [['S3_ENDPOINT']] : [])];
+    const missing = shared.filter((alts) => !alts.some((v) => env[v]));
     if (missing.length > 0) {
       throw new ConfigError(`ROLE=${role} runs beside other processes, so its backends must be shared: set ${missing.map((m) => m.join(' or ')).join(', ')} (or use ROLE=all)`);
     }
@@ -90,6 +99,10 @@ export function loadConfig(env: Env, isTty = false): ServerConfig {
     sendRateLimit: int(env, 'SEND_RATE_LIMIT', 50, 1, 1_000_000),
     connectRateLimit: int(env, 'CONNECT_RATE_LIMIT', 500, 1, 1_000_000),
     trustProxyHops: int(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
+    attachmentMaxBytes: int(env, 'ATTACHMENT_MAX_BYTES', 2 * 1024 ** 3, 1, 5 * 1024 ** 4),
+    attachmentLinkTtlSeconds: int(env, 'ATTACHMENT_LINK_TTL_SECONDS', 3600, 10, 7 * 86_400),
+    attachmentUnsentTtlSeconds: int(env, 'ATTACHMENT_UNSENT_TTL_SECONDS', 86_400, 60, 30 * 86_400),
+    attachmentsDir: env.ATTACHMENTS_DIR || undefined,
   };
   checkDistinctPorts(config);
   return Object.freeze(config);

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { CassandraStores, parseCassandraOptions } from '@chat4all/cassandra';
 import type { Broker, ConversationChanges } from '@chat4all/core';
 import { KafkaEventLog, parseKafkaOptions } from '@chat4all/kafka';
+import { S3BlobStore, parseS3Options } from '@chat4all/s3';
 import { RedisBroker, RedisConversationChanges, RedisPresence, parseRedisOptions } from '@chat4all/redis';
 import type { Logger } from 'pino';
 import { type Backends, memoryBackends } from './backends.js';
@@ -12,15 +13,39 @@ type Env = Record<string, string | undefined>;
 /** Parses the backend variables; throws ConfigError naming the one at fault. */
 export function parseBackendEnv(env: Env) {
   try {
-    return { kafka: parseKafkaOptions(env), cassandra: parseCassandraOptions(env), redis: parseRedisOptions(env) };
+    return { kafka: parseKafkaOptions(env), cassandra: parseCassandraOptions(env), redis: parseRedisOptions(env), s3: parseS3Options(env) };
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
 }
 
 /**
+ * Runs `start` now and, while it fails, again every 5 s in the background (the backend reports
+ * not ready meanwhile). Resolves after the first attempt with what stops the retries.
+ */
+async function startUntilDone(name: string, start: () => Promise<void>, log: Logger): Promise<() => void> {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const attempt = async (): Promise<void> => {
+    try {
+      await start();
+    } catch (err) {
+      if (stopped) return;
+      log.warn({ err: { message: (err as Error).message } }, `${name} not reachable yet; will keep trying and report not ready meanwhile`);
+      timer = setTimeout(() => void attempt(), 5000);
+      timer.unref();
+    }
+  };
+  await attempt();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
+/**
  * The adapters selected by the environment: Kafka when KAFKA_BROKERS is set, Cassandra when
- * CASSANDRA_CONTACT_POINTS is, Redis when REDIS_URL or REDIS_SENTINELS is; memory for the rest
+ * CASSANDRA_CONTACT_POINTS is, Redis when REDIS_URL or REDIS_SENTINELS is, the S3 object store when S3_ENDPOINT is; memory for the rest
  * (role `all` only: separate roles need every backend shared). Connecting is attempted at start,
  * but a backend that is down does not stop the process: it reports not ready and reconnects.
  */
@@ -39,13 +64,21 @@ export async function selectBackends(config: ServerConfig, env: Env, logger: Log
     eventLog = kafka;
     kinds.push('kafka');
   }
-  let stores: Pick<Backends, 'users' | 'conversations' | 'messages'> = fallback;
+  let stores: Pick<Backends, 'users' | 'conversations' | 'messages' | 'attachments'> = fallback;
   let cassandra: CassandraStores | undefined;
   if (parsed.cassandra) {
     cassandra = new CassandraStores({ ...parsed.cassandra, logger: logger.child({ component: 'cassandra' }) });
     await tryConnect('cassandra', cassandra.connect());
     stores = cassandra;
     kinds.push('cassandra');
+  }
+  let blobs = fallback.blobs;
+  let stopStarting = () => {};
+  if (parsed.s3) {
+    const s3 = new S3BlobStore({ ...parsed.s3, logger: logger.child({ component: 's3' }) });
+    stopStarting = await startUntilDone('object store', () => s3.start(), log);
+    blobs = s3;
+    kinds.push('s3');
   }
   let presence = fallback.presence;
   const brokers: (Broker | ConversationChanges)[] = [];
@@ -76,11 +109,14 @@ export async function selectBackends(config: ServerConfig, env: Env, logger: Log
     messages: stores.messages,
     eventLog,
     presence,
+    attachments: stores.attachments,
+    blobs,
     newBroker,
     newConversationChanges,
     async close() {
+      stopStarting();
       await Promise.allSettled(brokers.map((b) => b.close()));
-      await Promise.allSettled([eventLog.close(), presence.close(), cassandra?.close()]);
+      await Promise.allSettled([eventLog.close(), presence.close(), cassandra?.close(), blobs.close()]);
       await fallback.close();
     },
   };

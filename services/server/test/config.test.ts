@@ -4,7 +4,7 @@ import { ConfigError } from '@chat4all/core';
 import { flagsToEnv, loadConfig } from '../src/config.js';
 
 const secret = 'x'.repeat(32);
-const real = { KAFKA_BROKERS: '127.0.0.1:9092', CASSANDRA_CONTACT_POINTS: '127.0.0.1', REDIS_URL: 'redis://127.0.0.1' };
+const real = { KAFKA_BROKERS: '127.0.0.1:9092', CASSANDRA_CONTACT_POINTS: '127.0.0.1', REDIS_URL: 'redis://127.0.0.1', S3_ENDPOINT: 'http://127.0.0.1:7070' };
 
 describe('server configuration', () => {
   it('has working defaults for the embedded platform', () => {
@@ -46,6 +46,9 @@ describe('server configuration', () => {
     [{ JWT_SECRET: 'short' }, /at least 32 bytes/],
     [{ ROLE: 'api', JWT_SECRET: secret }, /backends must be shared/],
     [{ ...real, ROLE: 'gateway' }, /JWT_SECRET is required/],
+    [{ ...real, S3_ENDPOINT: '', ROLE: 'api', JWT_SECRET: secret }, /must be shared: set S3_ENDPOINT/],
+    [{ ATTACHMENT_MAX_BYTES: '0' }, /ATTACHMENT_MAX_BYTES/],
+    [{ ATTACHMENT_LINK_TTL_SECONDS: 'an hour' }, /ATTACHMENT_LINK_TTL_SECONDS/],
     [{ WEBSOCKET_PORT: '8080' }, /^API_PORT and WEBSOCKET_PORT are both 8080/],
   ] as const) {
     it(`rejects ${JSON.stringify(env)} naming what is wrong`, () => {
