@@ -4,10 +4,13 @@
  * killing and stopping things. Every test counts what was sent and what was shown.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { sleep, waitFor } from '@chat4all/core/testing';
+import { S3BlobStore, parseS3Options } from '@chat4all/s3';
 import { Kafka, logLevel } from 'kafkajs';
+import { pino } from 'pino';
 import { Device, Listener, signUp } from './clients.js';
 import type { ServerProcess } from './processes.js';
 import { requireEnv, restoreRedis, services, startCluster } from './real-servers.js';
@@ -127,6 +130,70 @@ describe('the platform across processes, on real servers', { timeout: 900_000 },
     await a.next((f) => f.type === 'typing' && f.user_id === carol.userId, 'carol typing reaches alice');
     await sleep(300);
     for (const d of [b1, b2]) assert.deepEqual(d.of('typing').map((f) => f.user_id), [], 'bob hears no typing of the group after leaving');
+  });
+
+  it('carries a 50 MB file from alice to both of bob\'s devices through the object store, to members only, checked and bounded', async () => {
+    const { alice, bob, conv } = await pair();
+    const outsider = await signUp(apiUrl, 'eve');
+    const [b1, b2] = [await Device.connect(ws1, bob.token), await Device.connect(ws2, bob.token)];
+    devices.push(b1, b2);
+    const file = randomBytes(50 * 1024 * 1024);
+    const sha256 = createHash('sha256').update(file).digest('hex');
+    const announce = (size = file.length, hash = sha256) => alice.http.call('POST', '/v1/attachments', { conversation_id: conv, filename: 'video.bin', size, sha256: hash });
+
+    const created = await announce();
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.attachment_id as string;
+    const put = await upload(apiUrl + created.body.upload_url, alice.token, file);
+    assert.equal(put.status, 200, put.text);
+    assert.equal(JSON.parse(put.text).state, 'ready');
+
+    const sent = await alice.http.call('POST', '/v1/messages', { conversation_id: conv, content: 'the video', attachments: [id] });
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    const ref = { attachment_id: id, filename: 'video.bin', content_type: 'application/octet-stream', size: file.length, sha256 };
+    for (const d of [b1, b2]) {
+      const f = await d.next((x) => x.type === 'new_message' && x.message_id === sent.body.message_id, 'the message with its file at each of bob\'s devices', 20_000);
+      assert.deepEqual(f.attachments, [ref]);
+    }
+    const stored = await bob.http.call('GET', `/v1/messages/${sent.body.message_id}`);
+    assert.deepEqual(stored.body.attachments, [ref], 'stored with the message');
+
+    const link = await bob.http.call('GET', `/v1/attachments/${id}/link`);
+    assert.equal(link.status, 200);
+    const got = await fetch(link.body.url);
+    assert.equal(got.status, 200);
+    assert.equal(createHash('sha256').update(Buffer.from(await got.arrayBuffer())).digest('hex'), sha256, 'bob downloads the very bytes');
+    assert.equal((await outsider.http.call('GET', `/v1/attachments/${id}/link`)).status, 404, 'a non-member is told nothing');
+    assert.equal((await outsider.http.call('GET', `/v1/attachments/${id}`)).status, 404);
+
+    // Over the bound (ATTACHMENT_MAX_BYTES is 64 MiB here): refused when announced, and when the bytes outgrow what was announced.
+    const tooBig = await announce(64 * 1024 * 1024 + 1);
+    assert.equal(tooBig.status, 413);
+    assert.equal(tooBig.body.error.code, 'attachment_too_large');
+    const small = (await announce(1000, createHash('sha256').update(file.subarray(0, 1000)).digest('hex'))).body;
+    const over = await upload(apiUrl + small.upload_url, alice.token, file.subarray(0, 5 * 1024 * 1024));
+    assert.equal(over.status, 413, over.text);
+    const blobs = new S3BlobStore({ ...parseS3Options(process.env)!, logger: pino({ level: 'silent' }) });
+    try {
+      assert.equal(await blobs.get(small.attachment_id), undefined, 'nothing stored of a refused upload');
+      // An upload cut in the middle: the attachment stays pending, no message may carry it, no bytes are kept.
+      const cut = (await announce()).body;
+      await cutUpload(apiUrl + cut.upload_url, alice.token, file, 20 * 1024 * 1024);
+      await sleep(500);
+      assert.equal((await alice.http.call('GET', `/v1/attachments/${cut.attachment_id}`)).body.state, 'pending');
+      const refused = await alice.http.call('POST', '/v1/messages', { conversation_id: conv, content: 'half a file', attachments: [cut.attachment_id] });
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.error.code, 'attachment_not_sendable');
+      assert.equal(await blobs.get(cut.attachment_id), undefined);
+    } finally {
+      await blobs.close();
+    }
+
+    // Links last ATTACHMENT_LINK_TTL_SECONDS (10 s here).
+    await sleep(Math.max(0, Date.parse(link.body.expires_at) - Date.now()) + 1000);
+    const late = await fetch(link.body.url);
+    assert.equal(late.status, 403);
+    assert.equal(((await late.json()) as { error: { code: string } }).error.code, 'link_expired');
   });
 
   it('loses nothing when the worker is killed with SIGKILL while 1,000 messages are in flight', async () => {
@@ -267,3 +334,19 @@ describe('the platform across processes, on real servers', { timeout: 900_000 },
     await worker.ready(120_000);
   });
 });
+
+/** PUTs `body` to an upload URL, streamed. */
+async function upload(url: string, token: string, body: Buffer): Promise<{ status: number; text: string }> {
+  const res = await fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body });
+  return { status: res.status, text: await res.text() };
+}
+
+/** Starts an upload of `body` announcing its whole length, and breaks the connection after `after` bytes. */
+function cutUpload(url: string, token: string, body: Buffer, after: number): Promise<void> {
+  return new Promise((resolve) => {
+    const req = request(url, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'content-length': String(body.length) } });
+    req.on('error', () => resolve());
+    req.on('close', () => resolve());
+    req.write(body.subarray(0, after), () => setTimeout(() => req.destroy(), 200));
+  });
+}

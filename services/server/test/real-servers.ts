@@ -66,6 +66,8 @@ export async function startCluster(): Promise<Cluster> {
     HOST: '127.0.0.1',
     KAFKA_PARTITIONS: '4',
     SEND_RATE_LIMIT: '1000',
+    ATTACHMENT_MAX_BYTES: String(64 * 1024 * 1024),
+    ATTACHMENT_LINK_TTL_SECONDS: '10',
   };
   const [apiPort, apiMetrics, workerMetrics, p1, m1, p2, m2] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
