@@ -421,7 +421,7 @@ export const uploadAttachmentSchema: RouteSchema = {
   docBody: { required: false, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
   response: {
     200: ok('The attachment, ready.', attachment),
-    ...errors(AUTH, PATH, { 400: ['blob_size_mismatch', 'blob_checksum_mismatch', 'invalid_content_length'], 404: ['attachment_not_found'], 409: ['attachment_already_uploaded'], 413: ['attachment_too_large'] }),
+    ...errors(AUTH, PATH, { 400: ['blob_size_mismatch', 'blob_checksum_mismatch', 'invalid_content_length', 'upload_cut'], 404: ['attachment_not_found'], 409: ['attachment_already_uploaded'], 413: ['attachment_too_large'] }),
   },
 };
 
