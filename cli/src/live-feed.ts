@@ -5,7 +5,7 @@ import { readMissedMessages } from './catch-up.js';
 import { ConnectionStatus } from './connection-status.js';
 import type { Directory } from './directory.js';
 import { NotificationClient, type ConnectionEvent } from './notifications.js';
-import { formatNotification, formatTime, type Output } from './output.js';
+import { formatNotification, formatTime, messageSummary, type Output } from './output.js';
 import type { NewMessageFrame, NotificationFrame } from './wire.js';
 
 /** In text mode, how often "X is typing" may be shown for one person in one conversation. */
@@ -129,7 +129,7 @@ export class LiveFeed {
   private async show(frame: NotificationFrame): Promise<void> {
     const { output, directory } = this.options;
     if (frame.type === 'new_message') {
-      directory.rememberMessage(frame.message_id, frame.content, frame.sender_id);
+      directory.rememberMessage(frame.message_id, messageSummary(frame), frame.sender_id);
       if (frame.sender_id === directory.me.user_id && this.ownPending.delete(`${frame.conversation_id}\n${frame.content}`)) return;
     }
     if (frame.type === 'message_status' && frame.user_id === directory.me.user_id && this.ownReads.delete(frame.message_id)) return;
@@ -167,6 +167,7 @@ export class LiveFeed {
           conversation_id: m.conversation_id,
           sender_id: m.sender_id,
           content: m.content,
+          ...(m.attachments?.length ? { attachments: m.attachments } : {}),
           created_at: m.created_at,
           catch_up: true,
         };

@@ -1,5 +1,5 @@
 import type { Advice } from './advice.js';
-import type { Conversation, Member, Message, NotificationFrame } from './wire.js';
+import type { AttachmentRef, Conversation, Member, Message, NotificationFrame } from './wire.js';
 
 const CODES = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], blue: [34, 39], magenta: [35, 39], cyan: [36, 39] } as const;
 export type Style = keyof typeof CODES;
@@ -99,7 +99,7 @@ export function formatNotification(frame: NotificationFrame, names: FrameNames, 
     case 'new_message': {
       const who = names.isMe ? p.paint('dim', `${names.user} (you)`) : p.paint('bold', p.paint('cyan', names.user));
       const missed = frame.catch_up ? ` ${p.paint('yellow', '(missed while offline)')}` : '';
-      return `${p.paint('dim', `[${formatTime(frame.created_at, now)}]`)} ${who}${where}: ${frame.content}${missed}`;
+      return `${p.paint('dim', `[${formatTime(frame.created_at, now)}]`)} ${who}${where}: ${withFiles(frame.content, frame.attachments, p)}${missed}`;
     }
     case 'message_status':
       return `${p.paint('dim', `[${formatTime(frame.at, now)}]`)} ${receiptText(frame, names, p)} ${p.paint('dim', `(${frame.message_id})`)}`;
@@ -159,7 +159,7 @@ export function formatConversations(conversations: Conversation[], myUserId: str
 export function formatMessage(message: Message, senderName: string, mine: boolean, direct: boolean, p: Painter, now?: Date): string {
   const who = mine ? p.paint('dim', `${senderName} (you)`) : p.paint('bold', p.paint('cyan', senderName));
   const status = mine ? ` ${statusMark(message.status, p)}` : direct && message.status !== 'READ' ? ` ${p.paint('yellow', '(unread)')}` : '';
-  return `${p.paint('dim', `[${formatTime(message.created_at, now)}]`)} ${who}: ${message.content}${status} ${p.paint('dim', message.message_id)}`;
+  return `${p.paint('dim', `[${formatTime(message.created_at, now)}]`)} ${who}: ${withFiles(message.content, message.attachments, p)}${status} ${p.paint('dim', message.message_id)}`;
 }
 
 function statusMark(status: Message['status'], p: Painter): string {
@@ -173,6 +173,40 @@ function statusMark(status: Message['status'], p: Painter): string {
     default:
       return p.paint('dim', '… accepted');
   }
+}
+
+/** `512 B`, `1.5 KiB`, `3.0 MiB`, `2.0 GiB`: binary units, one decimal from KiB on. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  // 1023.96 KiB would round to "1024.0 KiB": say "1.0 MiB" instead.
+  if (Number(value.toFixed(1)) >= 1024 && unit < units.length - 1) return `1.0 ${units[unit + 1]}`;
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** The files of a message as people see them: `[file: report.pdf (1.2 MiB)]`, `[2 files: a.txt (5 B), b.png (3.0 KiB)]`. */
+export function filesText(attachments: readonly Pick<AttachmentRef, 'filename' | 'size'>[]): string {
+  const list = attachments.map((a) => `${a.filename} (${formatBytes(a.size)})`).join(', ');
+  return attachments.length === 1 ? `[file: ${list}]` : `[${attachments.length} files: ${list}]`;
+}
+
+/** A message's text followed by its files, if any. */
+function withFiles(content: string, attachments: readonly AttachmentRef[] | undefined, p: Painter): string {
+  if (!attachments || attachments.length === 0) return content;
+  const files = p.paint('magenta', filesText(attachments));
+  return content === '' ? files : `${content} ${files}`;
+}
+
+/** What a receipt calls a message: its first words, or its files when it has no text. */
+export function messageSummary(message: Pick<Message, 'content' | 'attachments'>): string {
+  if (message.content !== '' || !message.attachments?.length) return message.content;
+  return message.attachments.map((a) => a.filename).join(', ');
 }
 
 /** The first few words of a message, for receipts. */

@@ -30,11 +30,52 @@ export interface Conversation {
 
 export type MessageStatus = 'ACCEPTED' | 'SENT' | 'DELIVERED' | 'READ';
 
+/** A file sent with a message, as messages and `new_message` frames list it (docs/attachments.md). */
+export interface AttachmentRef {
+  attachment_id: string;
+  filename: string;
+  content_type: string;
+  /** Bytes. */
+  size: number;
+  /** SHA-256 of the bytes, 64 lower-case hex digits. */
+  sha256: string;
+}
+
+/** An attachment as the API shows it (POST /v1/attachments, its upload, GET /v1/attachments/{id}). */
+export interface Attachment extends AttachmentRef {
+  conversation_id: string;
+  uploader_id: string;
+  state: 'pending' | 'ready';
+  created_at: string;
+  expires_at: string;
+  ready_at?: string;
+  sent_at?: string;
+  /** While pending: the path to PUT the bytes to. */
+  upload_url?: string;
+}
+
+/** What POST /v1/attachments takes. */
+export interface NewAttachment {
+  conversation_id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+}
+
+/** A signed download link (GET /v1/attachments/{id}/link): whoever holds it may download until it expires. */
+export interface AttachmentLink {
+  url: string;
+  expires_at: string;
+}
+
 export interface Message {
   message_id: string;
   conversation_id: string;
   sender_id: string;
+  /** May be empty when the message carries attachments. */
   content: string;
+  attachments?: AttachmentRef[];
   created_at: string;
   status: MessageStatus;
   sent_at?: string;
@@ -82,6 +123,8 @@ export interface NewMessageFrame {
   conversation_id: string;
   sender_id: string;
   content: string;
+  /** The files sent with the message; absent when none. */
+  attachments?: AttachmentRef[];
   created_at: string;
   /** Set by the CLI (never by the server) on messages it fetched over HTTP after a gap. */
   catch_up?: true;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { menuAdvice, shellAdvice } from '../src/advice.js';
-import { conversationLabel, excerpt, formatConversations, formatMessage, formatNotification, formatTime, Output, Painter } from '../src/output.js';
-import type { Conversation, Message } from '../src/wire.js';
+import { conversationLabel, excerpt, filesText, formatBytes, formatConversations, formatMessage, formatNotification, formatTime, messageSummary, Output, Painter } from '../src/output.js';
+import type { Conversation, Message, NewMessageFrame } from '../src/wire.js';
 
 const plain = new Painter(false);
 const colour = new Painter(true);
@@ -110,5 +110,40 @@ describe('Output', () => {
     const human = new Output(false, { write: (l) => out.push(l) }, { write: () => {} }, { stdout: false, stderr: false });
     human.result(() => 'text', { a: 1 });
     assert.equal(out.at(-1), 'text');
+  });
+});
+
+describe('attachments in messages', () => {
+  const report = { attachment_id: 'a1', filename: 'report.pdf', content_type: 'application/pdf', size: 1_258_291, sha256: '0'.repeat(64) };
+  const photo = { attachment_id: 'a2', filename: 'photo.jpg', content_type: 'image/jpeg', size: 3_072, sha256: '1'.repeat(64) };
+
+  it('formats sizes in binary units', () => {
+    assert.equal(formatBytes(0), '0 B');
+    assert.equal(formatBytes(1023), '1023 B');
+    assert.equal(formatBytes(1024), '1.0 KiB');
+    assert.equal(formatBytes(1536), '1.5 KiB');
+    assert.equal(formatBytes(1024 * 1024 - 1), '1.0 MiB');
+    assert.equal(formatBytes(3 * 1024 * 1024), '3.0 MiB');
+    assert.equal(formatBytes(2 * 1024 ** 3), '2.0 GiB');
+  });
+
+  it('lists the files of a message by name and size', () => {
+    assert.equal(filesText([report]), '[file: report.pdf (1.2 MiB)]');
+    assert.equal(filesText([report, photo]), '[2 files: report.pdf (1.2 MiB), photo.jpg (3.0 KiB)]');
+  });
+
+  it('shows them after the text in history and live, alone when there is no text', () => {
+    const message: Message = { message_id: 'm1', conversation_id: 'c1', sender_id: 'u2', content: 'the numbers', attachments: [report], created_at: at, status: 'READ' };
+    assert.equal(formatMessage(message, 'bob', false, true, plain, now), '[12:34] bob: the numbers [file: report.pdf (1.2 MiB)] m1');
+    assert.equal(formatMessage({ ...message, content: '', attachments: [report, photo] }, 'bob', false, true, plain, now), '[12:34] bob: [2 files: report.pdf (1.2 MiB), photo.jpg (3.0 KiB)] m1');
+    const frame: NewMessageFrame = { type: 'new_message', message_id: 'm1', conversation_id: 'c1', sender_id: 'u2', content: '', attachments: [photo], created_at: at };
+    assert.equal(formatNotification(frame, { user: 'bob' }, plain, now), '[12:34] bob: [file: photo.jpg (3.0 KiB)]');
+    assert.equal(formatNotification({ ...frame, content: 'look' }, { user: 'bob', group: 'team' }, plain, now), '[12:34] bob in team: look [file: photo.jpg (3.0 KiB)]');
+  });
+
+  it('names a message without text by its files in receipts', () => {
+    assert.equal(messageSummary({ content: '', attachments: [report, photo] }), 'report.pdf, photo.jpg');
+    assert.equal(messageSummary({ content: 'hi', attachments: [report] }), 'hi');
+    assert.equal(messageSummary({ content: 'hi' }), 'hi');
   });
 });
