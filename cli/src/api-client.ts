@@ -1,5 +1,5 @@
-import { CliError } from './errors.js';
-import type { Conversation, HistoryPage, ReadResponse, SendResponse, TokenResponse, User } from './wire.js';
+import { CliError, isCliError } from './errors.js';
+import type { Attachment, AttachmentLink, Conversation, HistoryPage, Message, NewAttachment, ReadResponse, SendResponse, TokenResponse, User } from './wire.js';
 
 export interface ApiClientOptions {
   /** Base URL, e.g. http://localhost:8080 (no trailing slash). */
@@ -12,15 +12,37 @@ export interface ApiClientOptions {
   timeoutMs?: number;
   /** Attempts for idempotent requests that meet 503, 429 or a reset connection. @default 3 */
   attempts?: number;
+  /** How long an upload or a download may go without a byte moving (or without an answer after its last byte). @default 60000 */
+  transferIdleMs?: number;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
 }
 
 interface RequestOptions {
   body?: unknown;
+  /** Bytes to send instead of a JSON body: a fresh stream of them for each attempt. */
+  upload?: UploadBody;
+  /** Ends the request early (the user cancelled). */
+  signal?: AbortSignal;
   auth?: boolean;
   /** Safe to repeat: GETs, and POSTs the server deduplicates (a send with client_message_id, read). */
   idempotent?: boolean;
+}
+
+/** The bytes of an upload: how many, and a new stream of them for each attempt. */
+export interface UploadBody {
+  size: number;
+  open: () => AsyncIterable<Uint8Array>;
+  /** Hears of every chunk sent (again from 0 on a retried attempt: `restart` says so). */
+  onBytes?: (bytes: number) => void;
+  onRestart?: () => void;
+}
+
+/** A download's bytes, as they arrive. */
+export interface DownloadStream {
+  body: AsyncIterable<Uint8Array>;
+  /** The Content-Length the server announced, if any. */
+  length: number | undefined;
 }
 
 /** Network errors worth another try: the server was reached, then the connection broke. */
@@ -36,6 +58,7 @@ export class ApiClient {
   private readonly username: string | undefined;
   private readonly timeoutMs: number;
   private readonly attempts: number;
+  private readonly transferIdleMs: number;
   private readonly fetchImpl: typeof fetch;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -45,6 +68,7 @@ export class ApiClient {
     this.username = options.username;
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.attempts = Math.max(1, options.attempts ?? 3);
+    this.transferIdleMs = options.transferIdleMs ?? 60_000;
     this.fetchImpl = options.fetch ?? fetch;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
@@ -57,6 +81,7 @@ export class ApiClient {
       ...(username ? { username } : {}),
       timeoutMs: this.timeoutMs,
       attempts: this.attempts,
+      transferIdleMs: this.transferIdleMs,
       fetch: this.fetchImpl,
       sleep: this.sleep,
     });
@@ -142,12 +167,74 @@ export class ApiClient {
     return this.request('DELETE', `/v1/conversations/${encodeURIComponent(conversationId)}/members/${encodeURIComponent(userId)}`, { idempotent: true });
   }
 
-  /** Sends a message. `clientMessageId` makes it idempotent, so it is retried on transient failures. */
-  send(conversationId: string, content: string, clientMessageId: string): Promise<SendResponse> {
+  /**
+   * Sends a message, with the ids of ready attachments when given (then `content` may be empty).
+   * `clientMessageId` makes it idempotent, so it is retried on transient failures.
+   */
+  send(conversationId: string, content: string, clientMessageId: string, attachments: string[] = []): Promise<SendResponse> {
     return this.request('POST', '/v1/messages', {
-      body: { conversation_id: conversationId, content, client_message_id: clientMessageId },
+      body: { conversation_id: conversationId, content, client_message_id: clientMessageId, ...(attachments.length > 0 ? { attachments } : {}) },
       idempotent: true,
     });
+  }
+
+  /** One stored message of one of my conversations, with its attachments. */
+  message(messageId: string): Promise<Message> {
+    return this.request('GET', `/v1/messages/${encodeURIComponent(messageId)}`, { idempotent: true });
+  }
+
+  /** Announces a file to upload into a conversation: the pending attachment and its `upload_url`. */
+  createAttachment(file: NewAttachment): Promise<Attachment> {
+    return this.request('POST', '/v1/attachments', { body: file });
+  }
+
+  /**
+   * PUTs the bytes of a pending attachment to its `upload_url` (a path of this API), streamed with
+   * its Content-Length. Retried like an idempotent request (a cut upload leaves nothing and may be
+   * sent again), each attempt with a fresh stream. Answers the attachment, ready.
+   */
+  uploadContent(uploadUrl: string, upload: UploadBody, signal?: AbortSignal): Promise<Attachment> {
+    return this.request('PUT', uploadUrl, { upload, idempotent: true, ...(signal ? { signal } : {}) });
+  }
+
+  /** A signed link to download an attachment (members only, once it is ready). */
+  attachmentLink(attachmentId: string): Promise<AttachmentLink> {
+    return this.request('GET', `/v1/attachments/${encodeURIComponent(attachmentId)}/link`, { idempotent: true });
+  }
+
+  /**
+   * Opens a download link and answers its bytes as they arrive. The link is the right to them, so no
+   * bearer token goes with it. A link that is not absolute is taken relative to this API.
+   */
+  async download(url: string, signal?: AbortSignal): Promise<DownloadStream> {
+    const idle = idleSignal(this.transferIdleMs, signal);
+    let response: Response;
+    try {
+      response = await this.fetchImpl(new URL(url, `${this.baseUrl}/`), { signal: idle.signal });
+    } catch (err) {
+      idle.done();
+      throw this.networkError(err, signal);
+    }
+    if (!response.ok || !response.body) {
+      idle.done();
+      throw httpError(response, await response.text().catch(() => ''), false, this.username);
+    }
+    const length = Number(response.headers.get('content-length') ?? Number.NaN);
+    const body = response.body as unknown as AsyncIterable<Uint8Array>;
+    const network = (err: unknown) => this.networkError(err, signal);
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      try {
+        for await (const chunk of body) {
+          idle.touch();
+          yield chunk;
+        }
+      } catch (err) {
+        throw network(err);
+      } finally {
+        idle.done();
+      }
+    }
+    return { body: chunks(), length: Number.isSafeInteger(length) ? length : undefined };
   }
 
   /** A page of history, oldest first; `before` is a message id from a previous page's next_before. */
@@ -167,9 +254,10 @@ export class ApiClient {
     const attempts = options.idempotent ? this.attempts : 1;
     for (let attempt = 1; ; attempt++) {
       try {
+        if (attempt > 1) options.upload?.onRestart?.();
         return await this.once<T>(method, path, options);
       } catch (err) {
-        const wait = attempt < attempts ? retryDelayMs(err, attempt) : undefined;
+        const wait = attempt < attempts && !options.signal?.aborted ? retryDelayMs(err, attempt) : undefined;
         if (wait === undefined) throw err;
         await this.sleep(wait);
       }
@@ -183,18 +271,29 @@ export class ApiClient {
       if (!this.token) throw new CliError('not_logged_in', 'not logged in', { next: { do: 'log_in' } });
       headers.authorization = `Bearer ${this.token}`;
     }
+    const upload = options.upload;
+    if (upload) {
+      headers['content-type'] = 'application/octet-stream';
+      headers['content-length'] = String(upload.size);
+    }
+    // An upload may take long: what bounds it is a pause in its bytes, not its whole time.
+    const idle = upload ? idleSignal(this.transferIdleMs, options.signal) : undefined;
     let response: Response;
+    let text: string;
     try {
       response = await this.fetchImpl(`${this.baseUrl}${path}`, {
         method,
         headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        body: upload ? (countedBody(upload, () => idle?.touch()) as unknown as RequestInit["body"]) : options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: idle?.signal ?? (options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs)),
+        ...(upload ? { duplex: 'half' } : {}),
       });
+      text = await response.text().catch(() => '');
     } catch (err) {
-      throw this.networkError(err);
+      throw this.networkError(err, options.signal);
+    } finally {
+      idle?.done();
     }
-    const text = await response.text().catch(() => '');
     if (response.ok) {
       try {
         return (text ? JSON.parse(text) : {}) as T;
@@ -210,7 +309,11 @@ export class ApiClient {
     throw error;
   }
 
-  private networkError(err: unknown): CliError {
+  private networkError(err: unknown, cancel?: AbortSignal): CliError {
+    const inner = (err as { cause?: unknown }).cause;
+    if (isCliError(err)) return err;
+    if (isCliError(inner)) return inner;
+    if (cancel?.aborted) return new CliError('cancelled', 'cancelled', { cause: err });
     const name = (err as { name?: string }).name;
     if (name === 'TimeoutError' || name === 'AbortError') {
       return new CliError('timeout', `the Chat4All API at ${this.baseUrl} did not answer within ${Math.round(this.timeoutMs / 1000)}s`, { cause: err });
@@ -272,6 +375,38 @@ function networkCode(err: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * An AbortSignal that fires when `touch()` has not been called for `ms` (a stalled transfer), or
+ * when `outer` fires. `done()` stops its timer.
+ */
+function idleSignal(ms: number, outer?: AbortSignal): { signal: AbortSignal; touch(): void; done(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new CliError('timeout', `the transfer stalled: nothing moved for ${Math.round(ms / 1000)}s`)), ms);
+  return {
+    signal: outer ? AbortSignal.any([outer, controller.signal]) : controller.signal,
+    touch: () => void timer.refresh(),
+    done: () => clearTimeout(timer),
+  };
+}
+
+/**
+ * The bytes of an upload as fetch streams them: counted, so that a file that grew or shrank since
+ * it was measured fails with `file_changed` instead of sending something else.
+ */
+async function* countedBody(upload: UploadBody, touch: () => void): AsyncGenerator<Uint8Array> {
+  let sent = 0;
+  for await (const chunk of upload.open()) {
+    sent += chunk.length;
+    if (sent > upload.size) throw fileChanged();
+    touch();
+    upload.onBytes?.(chunk.length);
+    yield chunk;
+  }
+  if (sent !== upload.size) throw fileChanged();
+}
+
+const fileChanged = () => new CliError('file_changed', 'the file changed while it was being sent: send it again');
 
 /** How long to wait before retrying after `err`, or undefined when it is not worth retrying. */
 export function retryDelayMs(err: unknown, attempt: number): number | undefined {
