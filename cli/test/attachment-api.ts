@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Attachment, Message } from '../src/wire.js';
+import type { Attachment, Conversation, Message } from '../src/wire.js';
 
 export interface SeenRequest {
   method: string;
@@ -93,6 +93,7 @@ export class AttachmentApi {
       if (!attachment) return send(res, 404, { error: { code: 'attachment_not_found', message: 'the attachment does not exist' } });
       return send(res, 200, { url: `${this.url}/v1/attachments/${attachment.attachment_id}/content?expires=9&signature=good`, expires_at: new Date().toISOString() });
     }
+    if (kind === 'conversations' && !id && req.method === 'GET') return send(res, 200, { conversations: [CONVERSATION] });
     if (kind === 'messages' && id && req.method === 'GET') {
       const message = this.messages.get(id);
       return message ? send(res, 200, message) : send(res, 404, { error: { code: 'message_not_found', message: 'no such message' } });
@@ -124,6 +125,18 @@ export class AttachmentApi {
     res.end(bytes);
   }
 }
+
+/** The one conversation of the stand-in: alice (u1, the caller) and bob (u2). */
+export const CONVERSATION: Conversation = {
+  conversation_id: 'c1',
+  type: 'direct',
+  members: [
+    { user_id: 'u1', username: 'alice' },
+    { user_id: 'u2', username: 'bob' },
+  ],
+  admins: [],
+  created_at: '2025-01-05T12:00:00.000Z',
+};
 
 export const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 

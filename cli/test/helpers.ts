@@ -1,10 +1,13 @@
 /** Test helpers: bounded waiting, temp dirs, unsigned tokens, and running the CLI as a child process. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CliIo } from '../src/commands/context.js';
+import { main } from '../src/main.js';
 
 export const CLI_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'chat4all.js');
 
@@ -132,4 +135,16 @@ export function closedPort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Runs main() in-process on fake streams (not terminals unless `stdinIsTTY`), with `env` as the whole environment. */
+export async function runMain(argv: string[], env: NodeJS.ProcessEnv, stdinText?: string, stdinIsTTY = false): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdin = Object.assign(new PassThrough(), { isTTY: stdinIsTTY });
+  if (stdinText !== undefined) stdin.end(stdinText);
+  let stdout = '';
+  let stderr = '';
+  const sink = (append: (s: string) => void) => Object.assign(new PassThrough(), { write: (s: string) => (append(String(s)), true), isTTY: false });
+  const io = { env, stdin, stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)) } as unknown as CliIo;
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
 }

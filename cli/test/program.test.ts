@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import type { CliIo } from '../src/commands/context.js';
-import { main } from '../src/main.js';
-import { closedPort, tempDir } from './helpers.js';
+import { closedPort, runMain, tempDir } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(() => Promise.all(cleanups.map((c) => c())));
@@ -15,19 +12,7 @@ before(async () => {
 /** Runs main() in-process on fake streams; nothing listens on `port`, so no call reaches a server. */
 async function run(argv: string[], stdinText?: string, env: NodeJS.ProcessEnv = {}, stdinIsTTY = false): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = await tempDir(cleanups);
-  const stdin = Object.assign(new PassThrough(), { isTTY: stdinIsTTY });
-  if (stdinText !== undefined) stdin.end(stdinText);
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (s: string) => void) => Object.assign(new PassThrough(), { write: (s: string) => (append(String(s)), true), isTTY: false });
-  const io = {
-    env: { CHAT4ALL_CONFIG_DIR: dir, CHAT4ALL_API_URL: `http://127.0.0.1:${port}`, CHAT4ALL_WEBSOCKET_URL: `ws://127.0.0.1:${port}`, ...env },
-    stdin,
-    stdout: sink((s) => (stdout += s)),
-    stderr: sink((s) => (stderr += s)),
-  } as unknown as CliIo;
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
+  return runMain(argv, { CHAT4ALL_CONFIG_DIR: dir, CHAT4ALL_API_URL: `http://127.0.0.1:${port}`, CHAT4ALL_WEBSOCKET_URL: `ws://127.0.0.1:${port}`, ...env }, stdinText, stdinIsTTY);
 }
 
 describe('chat4all argument handling', () => {
@@ -47,6 +32,7 @@ describe('chat4all argument handling', () => {
       [['group', 'add', 'team'], 'usage: chat4all group add [options] <conversation> <username>'],
       [['history'], 'usage: chat4all history [options] <conversation>'],
       [['read'], 'usage: chat4all read [options] <message_id>'],
+      [['download'], 'usage: chat4all download [options] <message_id>'],
     ] as const) {
       const r = await run([...argv]);
       assert.equal(r.code, 2, `${argv.join(' ')}: ${r.stderr}`);
@@ -77,7 +63,7 @@ describe('chat4all argument handling', () => {
     const help = await run(['--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Usage: chat4all/);
-    for (const command of ['register', 'login', 'logout', 'whoami', 'conversations', 'open', 'group', 'send', 'history', 'read', 'listen']) {
+    for (const command of ['register', 'login', 'logout', 'whoami', 'conversations', 'open', 'group', 'send', 'history', 'read', 'download', 'listen']) {
       assert.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'), command);
     }
     const version = await run(['--version']);

@@ -5,6 +5,7 @@ import type { CliConfig } from '../config.js';
 import { Directory, type Me } from '../directory.js';
 import { CliError, usageError } from '../errors.js';
 import type { Output } from '../output.js';
+import { noProgress, progressOn, terminalStatusLine, type ProgressReporter } from '../progress.js';
 import { requireSession, type Session, type SessionStore } from '../session.js';
 
 /** The process's streams and environment, passed in so tests and the menu can provide their own. */
@@ -84,4 +85,32 @@ export function positiveInt(max: number): (value: string) => number {
     if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`expected a whole number from 1 to ${max}.`);
     return n;
   };
+}
+
+/** Progress bars on stderr, when it is a terminal and the output is not --json. */
+export function progressFor(ctx: CliContext): ProgressReporter {
+  const stderr = ctx.io.stderr;
+  if (ctx.output.json || stderr.isTTY !== true) return noProgress;
+  return progressOn(terminalStatusLine(stderr), () => stderr.columns, ctx.now);
+}
+
+/**
+ * Runs a transfer that Ctrl+C (SIGINT) or SIGTERM should stop cleanly rather than kill: the signal
+ * aborts `body`'s signal, and whatever it then throws becomes one `cancelled` error (`what` says
+ * what did not happen, e.g. "nothing was sent").
+ */
+export async function interruptible<T>(what: string, body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    return await body(controller.signal);
+  } catch (err) {
+    if (controller.signal.aborted) throw new CliError('cancelled', `cancelled: ${what}`, { cause: err });
+    throw err;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
 }

@@ -3,6 +3,7 @@ import { EXIT_USAGE } from '../errors.js';
 import { addAuthCommands } from './auth.js';
 import type { CliContext, CliIo } from './context.js';
 import { addConversationCommands } from './conversations.js';
+import { addDownloadCommand } from './download.js';
 import { addListenCommand } from './listen.js';
 import { addMessageCommands } from './messages.js';
 import type { Run } from './run.js';
@@ -42,6 +43,7 @@ export function buildProgram(io: CliIo, run: Run, version: string, json = false)
   addAuthCommands(program, run);
   addConversationCommands(program, run);
   addMessageCommands(program, run);
+  addDownloadCommand(program, run);
   addListenCommand(program, run);
 
   forEachCommand(program, (command, path) => {
