@@ -79,6 +79,19 @@ describe('PromptScreen', () => {
     assert.deepEqual(terminal.screen(), ['one', 'two']);
   });
 
+  it('keeps a status line (a progress bar) at the bottom, drawn over in place, with lines going above it', () => {
+    const { terminal, screen } = setUp();
+    screen.write('before');
+    screen.show('uploading a.bin [--]  10%');
+    screen.show('uploading a.bin [#-]  50%');
+    assert.deepEqual(terminal.screen(), ['before', 'uploading a.bin [#-]  50%']);
+    screen.write('[12:00] bob: hi');
+    assert.deepEqual(terminal.screen(), ['before', '[12:00] bob: hi', 'uploading a.bin [#-]  50%']);
+    screen.clear();
+    screen.write('✓ sent');
+    assert.deepEqual(terminal.screen(), ['before', '[12:00] bob: hi', '✓ sent']);
+  });
+
   it('puts a line above an input prompt, keeping what the user typed so far', async () => {
     const { terminal, screen, keyboard, stdin } = setUp();
     screen.write('before');

@@ -9,7 +9,7 @@ import type { MenuAction, MenuContext } from './menu-context.js';
 import { CANCELLED } from './prompts.js';
 
 /** How many conversations a picker lists; older ones are reached by typing a name or an id. */
-const PICKER_SIZE = 15;
+export const PICKER_SIZE = 15;
 /** Typing notices go out at most this often while a message is being written. */
 const TYPING_EVERY_MS = 3_000;
 
@@ -123,7 +123,7 @@ async function removeMember(menu: MenuContext): Promise<void> {
 }
 
 /** A numbered list of my conversations (or groups), newest first; the last entries let me type one, or go back. */
-async function pickConversation(menu: MenuContext, auth: Authenticated, message: string, groupsOnly = false): Promise<Conversation> {
+export async function pickConversation(menu: MenuContext, auth: Authenticated, message: string, groupsOnly = false): Promise<Conversation> {
   const list = (await auth.api.conversations()).filter((c) => !groupsOnly || c.type === 'group');
   if (list.length === 0) throw new CliError('no_conversations', groupsOnly ? 'you are in no group yet: choose 8 to create one' : 'no conversations yet: choose 3 to start one');
   const shown = list.slice(0, PICKER_SIZE);
@@ -159,7 +159,7 @@ function announceTyping(menu: MenuContext, conversationId: string): () => void {
   return () => stdin.off('keypress', onKey);
 }
 
-function memberNames(conversation: Conversation): Map<string, string> {
+export function memberNames(conversation: Conversation): Map<string, string> {
   return new Map(conversation.members.map((m) => [m.user_id, m.username]));
 }
 

@@ -3,9 +3,12 @@ import { authenticated, type Authenticated, type CliContext } from '../commands/
 import { CliError, isCliError, usageError } from '../errors.js';
 import { LiveFeed } from '../live-feed.js';
 import { Output } from '../output.js';
+import { progressOn } from '../progress.js';
 import { isExpired, type Session } from '../session.js';
+import type { TransferOptions } from '../transfers.js';
 import { accountActions } from './account-actions.js';
 import { chatActions } from './chat-actions.js';
+import { fileActions } from './file-actions.js';
 import type { MenuAction, MenuContext } from './menu-context.js';
 import type { MenuView } from './menu-prompt.js';
 import { PromptScreen } from './prompt-screen.js';
@@ -16,10 +19,10 @@ const REFUSED = new Set(['session_invalid', 'session_expired', 'account_gone']);
 
 /**
  * The interactive menu of the original system: 1 register, 2 authenticate, 3 create a
- * conversation, 4 send a message, ..., 12 notifications on or off, 0 exit. Every failure is
- * explained with the menu choice that helps, and the menu comes back; live notifications print
- * above whatever prompt is open, and the open menu is drawn again when its title changes.
- * SIGINT and SIGTERM close it as choice 0 does.
+ * conversation, 4 send a message, ..., 12 notifications on or off, 13 send files, 14 download
+ * them, 0 exit. Every failure is explained with the menu choice that helps, and the menu comes
+ * back; live notifications print above whatever prompt is open, and the open menu is drawn again
+ * when its title changes. SIGINT and SIGTERM close it as choice 0 does.
  */
 export async function runInteractiveMenu(ctx: CliContext): Promise<void> {
   if (!ctx.io.stdin.isTTY || !ctx.io.stdout.isTTY) {
@@ -42,6 +45,7 @@ class InteractiveMenu implements MenuContext {
   readonly ctx: CliContext;
   readonly output: Output;
   readonly prompts: Prompts;
+  private readonly screen: PromptScreen;
   lastUsername: string | undefined;
   private live: LiveFeed | undefined;
   private readonly actions: MenuAction[];
@@ -56,6 +60,7 @@ class InteractiveMenu implements MenuContext {
   ) {
     this.ctx = { ...ctx, advice: menuAdvice };
     const screen = new PromptScreen(ctx.io.stdout);
+    this.screen = screen;
     this.output = new Output(false, screen, screen, { stdout: ctx.config.color.stdout, stderr: ctx.config.color.stdout });
     this.prompts = new Prompts(ctx.io.stdin, screen, this.output.paint, quit);
     this.actions = [
@@ -63,6 +68,7 @@ class InteractiveMenu implements MenuContext {
       ...chatActions,
       ...accountActions.filter((a) => a.key === '11'),
       { key: '12', label: 'Turn real-time notifications on or off', run: () => this.toggleNotifications() },
+      ...fileActions,
     ];
   }
 
@@ -72,6 +78,34 @@ class InteractiveMenu implements MenuContext {
 
   feed(): LiveFeed | undefined {
     return this.live;
+  }
+
+  async transfer<T>(work: (options: TransferOptions) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    this.quit.addEventListener('abort', stop);
+    // No prompt reads the keyboard meanwhile: Ctrl+C arrives as a byte in raw mode, and cancels.
+    const stdin = this.ctx.io.stdin;
+    const wasRaw = stdin.isRaw;
+    const onKey = (data: Buffer) => {
+      if (data.includes(3)) stop();
+    };
+    stdin.setRawMode(true);
+    stdin.on('data', onKey);
+    stdin.resume();
+    const stdout = this.ctx.io.stdout;
+    try {
+      return await work({ progress: progressOn(this.screen, () => stdout.columns, this.ctx.now), signal: controller.signal });
+    } catch (err) {
+      if (controller.signal.aborted) throw new CliError(CANCELLED, 'cancelled', { cause: err });
+      throw err;
+    } finally {
+      this.screen.clear();
+      stdin.off('data', onKey);
+      stdin.setRawMode(wasRaw);
+      stdin.pause();
+      this.quit.removeEventListener('abort', stop);
+    }
   }
 
   async sessionChanged(): Promise<void> {

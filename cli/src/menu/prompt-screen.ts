@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
 import type { LineSink } from '../output.js';
+import type { StatusLine } from '../progress.js';
 
 const ESC = '\u001b[';
+const CLEAR_LINE = `\r${ESC}2K`;
 const CURSOR_SHOW = `${ESC}?25h`;
 const cursorDown = (rows: number) => (rows > 0 ? `${ESC}${rows}B` : '');
 /** What @inquirer/core's ScreenManager writes to erase its previous render (see @inquirer/ansi). */
@@ -73,22 +75,39 @@ interface PromptState {
  * cursor up into the prompt line. When a write does not match that shape the screen stops drawing
  * over the prompt and holds lines until the prompt is done, so nothing is ever lost.
  */
-export class PromptScreen implements LineSink {
+export class PromptScreen implements LineSink, StatusLine {
   private prompt: PromptState | undefined;
   private held: string[] = [];
+  /** The status line (a transfer's progress) at the bottom, when no prompt is open. */
+  private status: string | undefined;
 
   constructor(private readonly out: NodeJS.WriteStream) {}
 
-  /** A line for people: above the prompt when one is showing. */
+  /** A line for people: above the prompt, or the status line, when one is showing. */
   write(line: string): void {
     const prompt = this.prompt;
-    if (!prompt) {
+    if (!prompt && this.status !== undefined) {
+      this.out.write(`${CLEAR_LINE}${line}\n${this.status}`);
+    } else if (!prompt) {
       this.out.write(`${line}\n`);
     } else if (!prompt.tracking) {
       this.held.push(line);
     } else {
       this.out.write(`${cursorDown(prompt.extra)}${eraseLines(prompt.height)}${line}\n${prompt.lastRender}${prompt.cursorFix}`);
     }
+  }
+
+  /** Shows `text` as the status line, drawn over the previous one (a prompt must not be open). */
+  show(text: string): void {
+    this.status = text;
+    this.out.write(`${CLEAR_LINE}${text}`);
+  }
+
+  /** Removes the status line. */
+  clear(): void {
+    if (this.status === undefined) return;
+    this.status = undefined;
+    this.out.write(CLEAR_LINE);
   }
 
   /** The output stream for one prompt (`context.output` of an @inquirer prompt); one per prompt. */
