@@ -1,3 +1,7 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { CliError, isCliError } from './errors.js';
 import type { Attachment, AttachmentLink, Conversation, HistoryPage, Message, NewAttachment, ReadResponse, SendResponse, TokenResponse, User } from './wire.js';
 
@@ -281,13 +285,15 @@ export class ApiClient {
     let response: Response;
     let text: string;
     try {
-      response = await this.fetchImpl(`${this.baseUrl}${path}`, {
-        method,
-        headers,
-        body: upload ? (countedBody(upload, () => idle?.touch()) as unknown as RequestInit["body"]) : options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: idle?.signal ?? (options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs)),
-        ...(upload ? { duplex: 'half' } : {}),
-      });
+      response =
+        upload && idle
+          ? await sendStream(method, `${this.baseUrl}${path}`, headers, countedBody(upload, idle.touch), idle.signal)
+          : await this.fetchImpl(`${this.baseUrl}${path}`, {
+              method,
+              headers,
+              body: options.body === undefined ? undefined : JSON.stringify(options.body),
+              signal: options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs),
+            });
       text = await response.text().catch(() => '');
     } catch (err) {
       throw this.networkError(err, options.signal);
@@ -391,7 +397,43 @@ function idleSignal(ms: number, outer?: AbortSignal): { signal: AbortSignal; tou
 }
 
 /**
- * The bytes of an upload as fetch streams them: counted, so that a file that grew or shrank since
+ * Sends `body` as a request's body with node:http(s), a chunk at a time, and answers the response
+ * (read whole: an answer to an upload is small). Not fetch: fetch keeps a copy of a streamed
+ * request body until the request ends, so a 2 GiB upload would take 2 GiB of memory. An answer
+ * that comes before the whole body was read (413) wins over the broken pipe.
+ */
+async function sendStream(method: string, url: string, headers: Record<string, string>, body: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<Response> {
+  const target = new URL(url);
+  const request = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { method, headers, signal });
+  const answered = new Promise<IncomingMessage>((resolve, reject) => {
+    request.once('response', resolve);
+    request.once('error', reject);
+  });
+  // Settles with the body's failure, if any; the server may answer before it has read everything (413).
+  const sent = pipeline(Readable.from(body), request).then(
+    () => undefined,
+    (failure: unknown) => failure,
+  );
+  let response: IncomingMessage;
+  try {
+    response = await answered;
+  } catch (err) {
+    // The body's own failure (file_changed) says more than the request's.
+    const failure = await sent;
+    throw isCliError(failure) ? failure : err;
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  const answerHeaders = new Headers();
+  for (const [name, value] of Object.entries(response.headers)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) answerHeaders.append(name, v);
+  }
+  const status = response.statusCode ?? 502;
+  return new Response([204, 205, 304].includes(status) ? null : Buffer.concat(chunks), { status, headers: answerHeaders });
+}
+
+/**
+ * The bytes of an upload as they are sent: counted, so that a file that grew or shrank since
  * it was measured fails with `file_changed` instead of sending something else.
  */
 async function* countedBody(upload: UploadBody, touch: () => void): AsyncGenerator<Uint8Array> {

@@ -24,6 +24,8 @@ export class AttachmentApi {
   corruptDownloads: Buffer | undefined;
   /** How many uploads to come are answered 503 (after their bytes are read). */
   failUploads = 0;
+  /** Uploads are checked as they stream and their bytes not kept (for large ones). */
+  discardUploads = false;
   private server: Server | undefined;
 
   get url(): string {
@@ -79,6 +81,17 @@ export class AttachmentApi {
     const attachment = id ? this.attachments.get(id) : undefined;
     if (kind === 'attachments' && sub === 'content' && req.method === 'PUT') {
       if (!attachment) return send(res, 404, { error: { code: 'attachment_not_found', message: 'the attachment does not exist' } });
+      if (this.discardUploads) {
+        const hash = createHash('sha256');
+        let size = 0;
+        for await (const chunk of req) {
+          hash.update(chunk as Buffer);
+          size += (chunk as Buffer).length;
+        }
+        if (size !== attachment.size || hash.digest('hex') !== attachment.sha256) return send(res, 400, { error: { code: 'blob_checksum_mismatch', message: 'size or sha256' } });
+        Object.assign(attachment, { state: 'ready' });
+        return send(res, 200, attachment);
+      }
       const bytes = Buffer.concat(await chunks(req));
       if (this.failUploads > 0) {
         this.failUploads--;
@@ -96,7 +109,7 @@ export class AttachmentApi {
     if (kind === 'conversations' && !id && req.method === 'GET') return send(res, 200, { conversations: [CONVERSATION] });
     if (kind === 'messages' && id && req.method === 'GET') {
       const message = this.messages.get(id);
-      return message ? send(res, 200, message) : send(res, 404, { error: { code: 'message_not_found', message: 'no such message' } });
+      return message ? send(res, 200, message) : send(res, 404, { error: { code: 'message_not_found', message: 'the message does not exist' } });
     }
     if (kind === 'messages' && !id && req.method === 'POST') {
       const body = JSON.parse(await text(req)) as { conversation_id: string; content: string; attachments?: string[] };

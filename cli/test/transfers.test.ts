@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApiClient } from '../src/api-client.js';
@@ -75,6 +75,24 @@ describe('transfers against the documented attachment routes', () => {
         ['uploading notes.txt', true, true],
       ],
     );
+  });
+
+  it('streams a large upload: memory does not grow with the file', async () => {
+    const dir = await tempDir(cleanups);
+    const path = join(dir, 'large.bin');
+    const size = 256 * 1024 * 1024;
+    await writeFile(path, '');
+    await truncate(path, size); // zeros, sparse: nothing to write
+    api.discardUploads = true;
+    const before = process.resourceUsage().maxRSS;
+    try {
+      const [ready] = await uploadFiles(client, 'c1', [await checkLocalFile(path)], { progress: noProgress });
+      assert.equal(ready?.size, size);
+    } finally {
+      api.discardUploads = false;
+    }
+    const grewMiB = (process.resourceUsage().maxRSS - before) / 1024;
+    assert.ok(grewMiB < 96, `the peak memory grew by ${Math.round(grewMiB)} MiB for a 256 MiB upload`);
   });
 
   it('sends an upload again, from its first byte, when the API is briefly unavailable', async () => {
