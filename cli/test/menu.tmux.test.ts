@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -162,6 +162,8 @@ describe('the interactive menu, driven through a terminal', { skip: TMUX ? false
         '10) Remove a member from a group',
         '11) Log out',
         '12) Turn real-time notifications off',
+        '13) Send a message with files',
+        "14) Download a message's files",
         '0) Exit',
         '↑↓ or a number, then Enter',
       ],
@@ -179,6 +181,55 @@ describe('the interactive menu, driven through a terminal', { skip: TMUX ? false
     // 0: exit.
     await term.expectMore('bye', () => term.keys('0', 'Enter'));
   });
+  it('sends a file with 13 and downloads files with 14, picked from the conversation or by message id', async () => {
+    const platform = await startPlatform(cleanups);
+    const bob = await (await CliUser.create(platform, cleanups, 'bob')).signUp();
+    const ana = await (await CliUser.create(platform, cleanups, 'ana')).signUp();
+    await ana.ok(['open', bob.username]);
+    const files = await tempDir(cleanups);
+    const mine = randomBytes(2 * 1024 * 1024);
+    await writeFile(join(files, 'slides.pdf'), mine);
+    const term = new Terminal([process.execPath, CLI_BIN], ana.env);
+    cleanups.push(() => term.kill());
+    await waitFor(() => term.text().includes('0) Exit'), `the menu; the screen:\n${term.text()}`, 30_000, 50);
+
+    // 13: a wrong path is explained and asked again; then the file, no more files, a text.
+    await term.expectMore('Send files to which conversation?', () => term.keys('1', '3', 'Enter'));
+    await term.expectMore('File to send (its path):', () => term.keys('1', 'Enter'));
+    await term.expectMore(`no such file: ${join(files, 'slide.pdf')}`, () => term.type(join(files, 'slide.pdf')));
+    await term.expectMore('Another file (1 so far', () => term.type(join(files, 'slides.pdf')));
+    await term.expectMore(`Message to @${bob.username} (optional`, () => term.keys('Enter'));
+    await term.expectMore('✓ sent [file: slides.pdf (2.0 MiB)]', () => term.type('the slides'));
+    const sentId = /✓ sent \[file: slides\.pdf \(2\.0 MiB\)\] (\S+)/.exec(term.text())?.[1];
+    assert.ok(sentId, 'the sent message id');
+    const got = await tempDir(cleanups);
+    await bob.ok(['download', sentId, '--out', got]);
+    assert.ok((await readFile(join(got, 'slides.pdf'))).equals(mine), 'bob got the bytes ana sent');
+
+    // bob answers with a file of his; 14 picks it from the conversation's recent messages with files.
+    const his = randomBytes(1_500_000);
+    await writeFile(join(files, 'notes.bin'), his);
+    await bob.ok(['send', ana.username, '--file', join(files, 'notes.bin')]);
+    const out = join(await tempDir(cleanups), 'from bob');
+    await term.expectMore('Download the files of which message?', () => term.keys('1', '4', 'Enter'));
+    await term.expectMore('Download from which conversation?', () => term.keys('1', 'Enter'));
+    await term.expectMore('Which message?', () => term.keys('1', 'Enter'));
+    assert.match(term.text(), new RegExp(`1\\) \\[\\d\\d:\\d\\d\\] ${ana.username}: \\[file: slides\\.pdf \\(2\\.0 MiB\\)\\]`));
+    assert.match(term.text(), new RegExp(`2\\) \\[\\d\\d:\\d\\d\\] ${bob.username}: \\[file: notes\\.bin \\(1\\.4 MiB\\)\\]`));
+    await term.expectMore('Save into which directory?', () => term.keys('2', 'Enter'));
+    await term.expectMore(`✓ saved ${join(out, 'notes.bin')} (1.4 MiB)`, () => term.type(out));
+    assert.ok((await readFile(join(out, 'notes.bin'))).equals(his));
+
+    // 14 again, by the message id: saved beside the first, which stays as it was.
+    await term.expectMore('Download the files of which message?', () => term.keys('1', '4', 'Enter'));
+    await term.expectMore('Message id:', () => term.keys('2', 'Enter'));
+    await term.expectMore('Save into which directory?', () => term.type(sentId));
+    await term.expectMore(`✓ saved ${join(out, 'slides.pdf')} (2.0 MiB)`, () => term.type(out));
+    assert.ok((await readFile(join(out, 'slides.pdf'))).equals(mine));
+    assert.deepEqual((await readdir(out)).sort(), ['notes.bin', 'slides.pdf']);
+    await term.expectMore('bye', () => term.keys('0', 'Enter'));
+  });
+
   it('says once that notifications are offline and once that they are back, then explains a restart that lost the account in menu terms', async () => {
     let platform: Embedded = await startEmbedded();
     cleanups.push(() => platform.close());

@@ -118,6 +118,6 @@ describe('send --file and download', () => {
     assert.deepEqual(await readdir(out), []);
     const unknown = await chat4all(['download', '00000000-0000-4000-8000-000000000000']);
     assert.equal(unknown.code, 1);
-    assert.equal(unknown.stderr, 'error: no such message\n');
+    assert.equal(unknown.stderr, 'error: the message does not exist\n');
   });
 });
