@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -228,6 +228,31 @@ describe('the interactive menu, driven through a terminal', { skip: TMUX ? false
     assert.ok((await readFile(join(out, 'slides.pdf'))).equals(mine));
     assert.deepEqual((await readdir(out)).sort(), ['notes.bin', 'slides.pdf']);
     await term.expectMore('bye', () => term.keys('0', 'Enter'));
+  });
+
+  it('stops an upload on Ctrl+C: the message is not sent, and the menu comes back and answers', async () => {
+    const platform = await startPlatform(cleanups);
+    const bob = await (await CliUser.create(platform, cleanups, 'bob')).signUp();
+    const ana = await (await CliUser.create(platform, cleanups, 'ana')).signUp();
+    await ana.ok(['open', bob.username]);
+    // 1.5 GiB of zeros, sparse: instant to make, and long enough to upload for Ctrl+C to come first.
+    const large = join(await tempDir(cleanups), 'large.iso');
+    await writeFile(large, '');
+    await truncate(large, 1536 * 1024 * 1024);
+    const term = new Terminal([process.execPath, CLI_BIN], ana.env);
+    cleanups.push(() => term.kill());
+    await waitFor(() => term.text().includes('0) Exit'), `the menu; the screen:\n${term.text()}`, 30_000, 50);
+
+    await term.expectMore('Send files to which conversation?', () => term.keys('1', '3', 'Enter'));
+    await term.expectMore('File to send (its path):', () => term.keys('1', 'Enter'));
+    await term.expectMore('Another file (1 so far', () => term.type(large));
+    await term.expectMore('(optional: Enter for none)', () => term.keys('Enter'));
+    await term.expectMore('uploading large.iso [', () => term.type('never sent'), 60_000);
+    await term.expectMore('cancelled', () => term.keys('C-c'));
+    await waitFor(() => term.visible().some((l) => l.includes('0) Exit')), `the menu again; the screen:\n${term.text()}`);
+    await term.expectMore('Show which conversation?', () => term.keys('6', 'Enter'));
+    await term.expectMore('no messages yet', () => term.keys('1', 'Enter'));
+    assert.deepEqual((await bob.ok<{ messages: unknown[] }>(['--json', 'history', ana.username])).messages, []);
   });
 
   it('says once that notifications are offline and once that they are back, then explains a restart that lost the account in menu terms', async () => {
