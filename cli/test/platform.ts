@@ -26,7 +26,7 @@ export class CliUser {
     readonly cli?: CliCommand,
   ) {}
 
-  static async create(platform: Embedded, cleanups: (() => Promise<void>)[], prefix: string, cli?: CliCommand, env: NodeJS.ProcessEnv = process.env): Promise<CliUser> {
+  static async create(platform: Pick<Embedded, 'apiUrl' | 'websocketUrl'>, cleanups: (() => Promise<void>)[], prefix: string, cli?: CliCommand, env: NodeJS.ProcessEnv = process.env): Promise<CliUser> {
     const dir = await tempDir(cleanups);
     return new CliUser(uniqueName(prefix), cliEnv(dir, platform.apiUrl, platform.websocketUrl, env), dir, cli);
   }
