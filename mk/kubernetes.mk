@@ -53,7 +53,7 @@ images: build operator-build ## Build every image the platform runs (images/cata
 
 .PHONY: kind-load
 kind-load: ## Load the platform's images into the kind cluster's worker nodes
-	scripts/cluster/kind.sh load --workers $$(. images/catalog.env && echo $$SERVER_IMAGE $$OPERATOR_IMAGE $$REDIS_IMAGE $$KAFKA_IMAGE $$CASSANDRA_IMAGE $$PROMETHEUS_IMAGE)
+	scripts/cluster/kind.sh load --workers $$(. images/catalog.env && echo $$SERVER_IMAGE $$OPERATOR_IMAGE $$REDIS_IMAGE $$KAFKA_IMAGE $$CASSANDRA_IMAGE $$PROMETHEUS_IMAGE $$OBJECTSTORE_IMAGE)
 
 .PHONY: deploy
 deploy: install ## Deploy to the kind cluster, namespace $NAMESPACE (PROFILE=kind): CRD, secrets kept, everything else; waits until all pods are Ready

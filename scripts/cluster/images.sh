@@ -7,7 +7,7 @@
 #   scripts/cluster/images.sh list              every NAME with its reference and state
 #
 # Names: base (Debian by debootstrap), node-runtime, jre, server, operator, redis, kafka,
-# cassandra, prometheus, traefik, kube-router; and the node image's: kube-apiserver,
+# cassandra, prometheus, objectstore, traefik, kube-router; and the node image's: kube-apiserver,
 # kube-controller-manager, kube-scheduler, kube-proxy, etcd, pause, coredns, local-path-provisioner,
 # local-path-helper. Platform references come from images/catalog.env; Dockerfiles from images/.
 #
@@ -31,7 +31,7 @@ eval "$("$CLUSTER_LIB_DIR/docker.sh" env)"
 DOCKER=${DOCKER:-docker}
 KUBE_BIN=${CHAT4ALL_CACHE:-$HOME/.cache/chat4all}/kube/bin
 KUBE_TAG=$KUBE_K8S_VERSION
-PLATFORM_IMAGES=(server operator redis kafka cassandra prometheus traefik kube-router)
+PLATFORM_IMAGES=(server operator redis kafka cassandra prometheus objectstore traefik kube-router)
 
 ref_of() {
   case $1 in
@@ -44,6 +44,7 @@ ref_of() {
     kafka) echo "$KAFKA_IMAGE" ;;
     cassandra) echo "$CASSANDRA_IMAGE" ;;
     prometheus) echo "$PROMETHEUS_IMAGE" ;;
+    objectstore) echo "$OBJECTSTORE_IMAGE" ;;
     traefik) echo "$TRAEFIK_IMAGE" ;;
     kube-router) echo "$KUBE_ROUTER_IMAGE" ;;
     kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy) echo "registry.k8s.io/$1:$KUBE_TAG" ;;
@@ -66,7 +67,7 @@ kube_image_tag() {
 # The base each image is built on (its key is part of theirs).
 base_of() {
   case $1 in
-    base | local-path-provisioner | kube-apiserver | kube-controller-manager | kube-scheduler | etcd | pause | coredns | traefik | prometheus) echo "" ;;
+    base | local-path-provisioner | kube-apiserver | kube-controller-manager | kube-scheduler | etcd | pause | coredns | traefik | prometheus | objectstore) echo "" ;;
     kafka | cassandra) echo jre ;;
     server | operator) echo node-runtime ;;
     *) echo base ;;
@@ -89,6 +90,7 @@ inputs_of() {
     local-path-provisioner) echo "local-path=$LOCAL_PATH_VERSION" ;;
     traefik) echo "traefik=$TRAEFIK_VERSION" ;;
     prometheus) echo "prometheus=$PROMETHEUS_VERSION" ;;
+    objectstore) echo "versitygw=$(objectstore_version)" ;;
     kube-router) echo "kube-router=$KUBE_ROUTER_VERSION ${KUBE_ROUTER_UPGRADES[*]}" ;;
   esac
 }
@@ -205,6 +207,19 @@ node_binary() {
   echo "$dir/bin/node"
 }
 
+# objectstore_version: the versitygw release of OBJECTSTORE_IMAGE's tag.
+objectstore_version() { echo "${OBJECTSTORE_IMAGE##*:}"; }
+
+# objectstore_binary: the versitygw binary scripts/services.sh builds into the cache (one recipe for
+# the processes of the integration tests and for the image); the image's tag must name its release.
+objectstore_binary() {
+  "$REPO_ROOT/scripts/services.sh" install objectstore >&2
+  local bin
+  bin=$CACHE_ROOT/objectstore/versitygw-$(objectstore_version)
+  [[ -x $bin ]] || die "scripts/services.sh built no $bin: OBJECTSTORE_IMAGE (images/catalog.env) and VERSITYGW_VERSION (scripts/services/objectstore.sh) must name the same release"
+  echo "$bin"
+}
+
 services_lib() { # services_lib NAME: the jars scripts/services.sh installs for kafka or cassandra
   "$REPO_ROOT/scripts/services.sh" install "$1" >&2
   echo "$CACHE_ROOT/$1/lib"
@@ -271,6 +286,12 @@ build_one() {
       # The provisioner creates volume directories owned by root on the node.
       [[ $name == local-path-provisioner ]] && user=0:0
       import_rootfs "$name" "$CSTATE/build/$name" 'ENV PATH=/usr/local/bin' "USER $user" "ENTRYPOINT [\"$entry\"]"
+      ;;
+    objectstore)
+      # versitygw is static (CGO off): its binary, /etc/passwd and /tmp, run as 10001.
+      static_rootfs "$CSTATE/build/objectstore" "$(objectstore_binary)"
+      mv "$CSTATE/build/objectstore/usr/local/bin/versitygw"-* "$CSTATE/build/objectstore/usr/local/bin/versitygw"
+      import_rootfs objectstore "$CSTATE/build/objectstore" 'ENV PATH=/usr/local/bin' 'USER 10001:10001' 'ENTRYPOINT ["/usr/local/bin/versitygw"]'
       ;;
     pause)
       need_debs gcc libc6-dev
