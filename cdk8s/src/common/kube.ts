@@ -68,3 +68,11 @@ export function spreadOverNodes(selector: Record<string, string>): kplus.k8s.Top
     labelSelector: { matchLabels: selector },
   }));
 }
+
+/**
+ * What every pod of a StatefulSet here shares (L1): no service-account token, no service links,
+ * the non-root pod security context, spread over nodes.
+ */
+export function statefulPodSpec(selector: Record<string, string>): Pick<kplus.k8s.PodSpec, 'automountServiceAccountToken' | 'enableServiceLinks' | 'securityContext' | 'topologySpreadConstraints'> {
+  return { automountServiceAccountToken: false, enableServiceLinks: false, securityContext: podSecurity(), topologySpreadConstraints: spreadOverNodes(selector) };
+}

@@ -4,7 +4,7 @@ import { componentLabels, selectorLabels } from '../common/labels.js';
 import { type ResourceSpec, checkResources, toKubeResources } from '../common/resources.js';
 import { check, checkHost, checkImage, checkInt, checkName } from '../common/validate.js';
 import { PodDisruptionBudget } from '../common/workload.js';
-import { POD_IDENTITY_ENV, containerSecurity, dataClaim, envOf, podSecurity, scratchVolume, spreadOverNodes } from '../common/kube.js';
+import { POD_IDENTITY_ENV, containerSecurity, dataClaim, envOf, scratchVolume, statefulPodSpec } from '../common/kube.js';
 import { imageOf } from '../images.js';
 
 export const CQL_PORT = 9042;
@@ -98,10 +98,7 @@ export class CassandraCluster extends Construct {
         template: {
           metadata: { labels },
           spec: {
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            securityContext: podSecurity(),
-            topologySpreadConstraints: spreadOverNodes(selector),
+            ...statefulPodSpec(selector),
             terminationGracePeriodSeconds: 120,
             containers: [
               {
