@@ -75,6 +75,13 @@ describe('ServerWorkload', () => {
     assert.equal(envOf(podOf(synth({ role: 'worker', jwtSecret })).containers[0]).JWT_SECRET, undefined);
   });
 
+  it('takes secretEnv from Secret keys, one reference per Secret, never a literal', () => {
+    const secretEnv = { S3_ACCESS_KEY_ID: { name: 'store', key: 'id' }, S3_SECRET_ACCESS_KEY: { name: 'store', key: 'secret' } };
+    const env = envOf(podOf(synth({ role: 'api', jwtSecret, secretEnv })).containers[0]);
+    assert.deepEqual(JSON.parse(env.S3_ACCESS_KEY_ID!), { secretKeyRef: { key: 'id', name: 'store' } });
+    assert.deepEqual(JSON.parse(env.S3_SECRET_ACCESS_KEY!), { secretKeyRef: { key: 'secret', name: 'store' } });
+  });
+
   it('passes the shared environment and the role’s own settings', () => {
     const env = envOf(podOf(synth({ role: 'worker', env: { KAFKA_BROKERS: 'k-0:9092' } })).containers[0]);
     assert.equal(env.KAFKA_BROKERS, 'k-0:9092');

@@ -51,6 +51,8 @@ export interface ServerWorkloadProps {
   readonly replicas?: number | 'external';
   /** Environment shared by the roles: backends, logging, limits (plain values). @default {} */
   readonly env?: Readonly<Record<string, string>>;
+  /** Environment read from Secret keys (credentials), never written as literals. @default {} */
+  readonly secretEnv?: Readonly<Record<string, SecretKeyRef>>;
   /** The Secret key holding JWT_SECRET. Required for `api` and `gateway`; the worker signs nothing. */
   readonly jwtSecret?: SecretKeyRef;
   /** CPU and memory. @default DEFAULT_SERVER_RESOURCES[role] */
@@ -119,6 +121,11 @@ export class ServerWorkload extends Construct {
     if (props.jwtSecret && role !== 'worker') {
       const secret = kplus.Secret.fromSecretName(this, 'JwtSecret', props.jwtSecret.name);
       env.JWT_SECRET = kplus.EnvValue.fromSecretValue({ secret, key: props.jwtSecret.key });
+    }
+    const secrets = new Map<string, kplus.ISecret>();
+    for (const [k, ref] of Object.entries(props.secretEnv ?? {})) {
+      if (!secrets.has(ref.name)) secrets.set(ref.name, kplus.Secret.fromSecretName(this, `Secret-${ref.name}`, ref.name));
+      env[k] = kplus.EnvValue.fromSecretValue({ secret: secrets.get(ref.name)!, key: ref.key });
     }
 
     const ports: kplus.ContainerPort[] = [];
