@@ -8,6 +8,7 @@ import { PlatformChart, type PlatformChartProps } from './charts/platform-chart.
 import { SecretsChart, type SecretsChartProps } from './charts/secrets-chart.js';
 import { CQL_PORT, GOSSIP_PORT } from './infrastructure/cassandra-cluster.js';
 import { KAFKA_CONTROLLER_PORT, KAFKA_PORT } from './infrastructure/kafka-kraft.js';
+import { OBJECT_STORE_PORT } from './infrastructure/object-store.js';
 import { REDIS_PORT, SENTINEL_PORT } from './infrastructure/redis-sentinel.js';
 import { PROMETHEUS_PORT } from './observability/prometheus.js';
 import { OPERATOR_METRICS_PORT } from './operator/chat4all-operator.js';
@@ -16,7 +17,7 @@ import { SERVER_PORTS } from './platform/server-workload.js';
 /** Everything configurable about the platform, by chart. Each chart's props document their defaults. */
 export interface Chat4AllProps {
   readonly secrets?: SecretsChartProps;
-  readonly infrastructure?: InfrastructureChartProps;
+  readonly infrastructure?: Omit<InfrastructureChartProps, 'objectStoreCredentials'>;
   readonly platform?: Omit<PlatformChartProps, 'backends' | 'jwtSecret'>;
   readonly observability?: Omit<ObservabilityChartProps, 'grafanaAdminPassword'>;
   readonly operator?: OperatorChartProps;
@@ -40,7 +41,7 @@ export interface Chat4AllCharts {
 export function addChat4All(app: App, props: Chat4AllProps = {}): Chat4AllCharts {
   const crds = new CrdsChart(app, 'crds');
   const secrets = new SecretsChart(app, 'secrets', props.secrets);
-  const infrastructure = new InfrastructureChart(app, 'infrastructure', props.infrastructure);
+  const infrastructure = new InfrastructureChart(app, 'infrastructure', { ...props.infrastructure, objectStoreCredentials: secrets.objectStore });
   const platform = new PlatformChart(app, 'platform', { ...props.platform, backends: infrastructure.endpoints, jwtSecret: secrets.jwt });
   const observability = new ObservabilityChart(app, 'observability', { ...props.observability, grafanaAdminPassword: secrets.grafanaAdmin });
   const operator = new OperatorChart(app, 'operator', props.operator);
@@ -56,6 +57,7 @@ export function addChat4All(app: App, props: Chat4AllProps = {}): Chat4AllCharts
       prometheus: observability.prometheus.name,
       operator: operator.operator.name,
       ...(observability.grafana ? { grafana: observability.grafana.name } : {}),
+      ...(infrastructure.objectStore ? { objectStore: infrastructure.objectStore.name } : {}),
       ports: {
         api: SERVER_PORTS.api,
         websocket: SERVER_PORTS.websocket,
@@ -68,6 +70,7 @@ export function addChat4All(app: App, props: Chat4AllProps = {}): Chat4AllCharts
         sentinel: SENTINEL_PORT,
         prometheus: PROMETHEUS_PORT,
         operatorMetrics: OPERATOR_METRICS_PORT,
+        objectStore: OBJECT_STORE_PORT,
       },
     },
   });

@@ -8,6 +8,7 @@ export { SecretsChart, type SecretsChartProps } from './charts/secrets-chart.js'
 export { RedisSentinel, type RedisSentinelProps } from './infrastructure/redis-sentinel.js';
 export { KafkaKraft, type KafkaKraftProps } from './infrastructure/kafka-kraft.js';
 export { CassandraCluster, type CassandraClusterProps } from './infrastructure/cassandra-cluster.js';
+export { ObjectStore, type ObjectStoreProps, type ObjectStoreCredentials, OBJECT_STORE_PORT } from './infrastructure/object-store.js';
 export { ServerWorkload, type ServerWorkloadProps, type ServerRole, type SecretKeyRef } from './platform/server-workload.js';
 export { Chat4AllIngress, type Chat4AllIngressProps } from './platform/chat4all-ingress.js';
 export { GeneratedSecret, type GeneratedSecretProps, CREATE_ONLY_ANNOTATION } from './platform/generated-secret.js';

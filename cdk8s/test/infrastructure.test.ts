@@ -4,8 +4,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Testing } from 'cdk8s';
+import { type Chat4AllProps, addChat4All } from '../src/app.js';
 import { CassandraCluster } from '../src/infrastructure/cassandra-cluster.js';
 import { KafkaKraft } from '../src/infrastructure/kafka-kraft.js';
+import { ObjectStore } from '../src/infrastructure/object-store.js';
 import { RedisSentinel } from '../src/infrastructure/redis-sentinel.js';
 import { envOf, one, synthOf } from './support/synth.js';
 
@@ -152,5 +155,76 @@ describe('CassandraCluster', () => {
 
   it('rejects a replication above the node count', () => {
     assert.throws(() => synthOf((s) => new CassandraCluster(s, 'C', { replicas: 2, keyspaceReplication: 3 })), /keyspaceReplication/);
+  });
+});
+
+describe('ObjectStore', () => {
+  const credentials = { accessKeyId: { name: 'creds', key: 'S3_ACCESS_KEY_ID' }, secretAccessKey: { name: 'creds', key: 'S3_SECRET_ACCESS_KEY' } };
+  let store: ObjectStore | undefined;
+  const objects = synthOf((s) => (store = new ObjectStore(s, 'Store', { credentials })));
+  const sts = one(objects, 'StatefulSet', 'chat4all-objectstore');
+  const container = sts.spec.template.spec.containers[0];
+
+  it('runs one versitygw pod on the POSIX backend, its objects and their metadata on one kept volume', () => {
+    assert.equal(sts.spec.replicas, 1);
+    assert.equal(sts.spec.serviceName, 'chat4all-objectstore-headless');
+    assert.deepEqual(container.args.slice(-4), ['posix', '--sidecar', '/data/meta', '/data/objects']);
+    const mounts = container.volumeMounts.filter((m: any) => m.name === 'data').map((m: any) => [m.mountPath, m.subPath]);
+    assert.deepEqual(mounts, [['/data/objects', 'objects'], ['/data/meta', 'meta']]);
+    assert.equal(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '20Gi');
+    assert.equal(one(objects, 'Service', 'chat4all-objectstore-headless').spec.clusterIP, 'None');
+    assert.deepEqual(one(objects, 'Service', 'chat4all-objectstore').spec.ports.map((p: any) => p.port), [7070]);
+    assert.equal(store!.endpoint, 'http://chat4all-objectstore:7070');
+  });
+
+  it('takes its account from the Secret, never from a literal', () => {
+    const env = Object.fromEntries(container.env.map((e: any) => [e.name, e]));
+    assert.deepEqual(Object.keys(env).sort(), ['ROOT_ACCESS_KEY_ID', 'ROOT_SECRET_ACCESS_KEY']);
+    assert.deepEqual(env.ROOT_ACCESS_KEY_ID.valueFrom.secretKeyRef, { name: 'creds', key: 'S3_ACCESS_KEY_ID' });
+    assert.deepEqual(env.ROOT_SECRET_ACCESS_KEY.valueFrom.secretKeyRef, { name: 'creds', key: 'S3_SECRET_ACCESS_KEY' });
+    assert.equal(env.ROOT_SECRET_ACCESS_KEY.value, undefined);
+  });
+
+  it('is alive when it accepts connections and ready when its health path answers', () => {
+    assert.deepEqual(container.livenessProbe.tcpSocket, { port: 7070 });
+    assert.deepEqual(container.readinessProbe.httpGet, { port: 7070, path: '/healthz' });
+    assert.deepEqual(container.args.slice(0, 4), ['--port', ':7070', '--health', '/healthz']);
+  });
+
+  it('runs as user 10001 on a read-only root, with bounded CPU, memory and ephemeral storage', () => {
+    assert.equal(sts.spec.template.spec.securityContext.runAsUser, 10001);
+    assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+    assert.deepEqual(container.securityContext.capabilities, { drop: ['ALL'] });
+    assert.deepEqual(Object.keys(container.resources.limits).sort(), ['cpu', 'ephemeral-storage', 'memory']);
+    assert.equal(sts.spec.template.spec.automountServiceAccountToken, false);
+  });
+
+  it('rejects a bucket name S3 refuses', () => {
+    assert.throws(() => synthOf((s) => new ObjectStore(s, 'S', { credentials, bucket: 'Attachments' })), /bucket must be an S3 bucket name/);
+    assert.throws(() => synthOf((s) => new ObjectStore(s, 'S', { credentials, bucket: 'a..b' })), /bucket must be an S3 bucket name/);
+  });
+});
+
+describe('the object store in the app', () => {
+  const roleEnv = (props: Chat4AllProps, role: string) => {
+    const charts = addChat4All(Testing.app(), props);
+    const deployment = one(Testing.synth(charts.platform), 'Deployment', `chat4all-${role}`);
+    return envOf(deployment.spec.template.spec.containers[0]);
+  };
+
+  it('points the api, and only the api, at it, with the generated Secret\u2019s keys', () => {
+    const api = roleEnv({}, 'api');
+    assert.equal(api.S3_ENDPOINT, 'http://chat4all-objectstore:7070');
+    assert.equal(api.S3_BUCKET, 'chat4all-attachments');
+    assert.equal(api.S3_REGION, 'us-east-1');
+    assert.deepEqual(JSON.parse(api.S3_SECRET_ACCESS_KEY!), { secretKeyRef: { key: 'S3_SECRET_ACCESS_KEY', name: 'chat4all-objectstore' } });
+    for (const role of ['worker', 'gateway']) assert.deepEqual(Object.keys(roleEnv({}, role)).filter((k) => k.startsWith('S3_')), []);
+  });
+
+  it('is absent, and the api keeps no S3_ settings, when turned off', () => {
+    const props: Chat4AllProps = { infrastructure: { objectStore: { enabled: false } } };
+    const charts = addChat4All(Testing.app(), props);
+    assert.equal(charts.infrastructure.objectStore, undefined);
+    assert.deepEqual(Object.keys(roleEnv(props, 'api')).filter((k) => k.startsWith('S3_')), []);
   });
 });

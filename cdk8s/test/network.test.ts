@@ -56,6 +56,18 @@ describe('NetworkPolicies', () => {
     assert.deepEqual(onMetrics.map((r: any) => r.from[0].podSelector.matchLabels['app.kubernetes.io/name']), ['chat4all-prometheus']);
   });
 
+  it('admit only the api to the object store, on its S3 port, and let the object store reach nothing', () => {
+    const { byName } = policies();
+    const store = byName.get('chat4all-objectstore');
+    assert.deepEqual(store.spec.ingress.map((r: any) => r.from[0].podSelector.matchLabels['app.kubernetes.io/name']), ['chat4all-api']);
+    assert.deepEqual(portsWith(store.spec.ingress, 'from', 'chat4all-api'), [7070]);
+    assert.equal(store.spec.egress, undefined);
+    assert.deepEqual(store.spec.policyTypes, ['Ingress', 'Egress']);
+    assert.deepEqual(portsWith(byName.get('chat4all-api').spec.egress, 'to', 'chat4all-objectstore'), [7070]);
+    for (const other of ['chat4all-worker', 'chat4all-gateway']) assert.deepEqual(portsWith(byName.get(other).spec.egress, 'to', 'chat4all-objectstore'), []);
+    assert.equal(policies({ infrastructure: { objectStore: { enabled: false } } }).byName.get('chat4all-objectstore'), undefined);
+  });
+
   it('follow the names and the controller the props give, and Grafana only when it runs', () => {
     const { byName } = policies({
       platform: { ingress: { controller: 'nginx', className: 'nginx', controllerNamespace: 'ingress-nginx', controllerPodName: 'ingress-nginx' } },

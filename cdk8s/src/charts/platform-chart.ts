@@ -17,7 +17,7 @@ export interface ApiAutoscalingProps {
 }
 
 export interface PlatformChartProps extends ChartProps {
-  /** Where Kafka, Cassandra and Redis are (InfrastructureChart.endpoints). */
+  /** Where Kafka, Cassandra, Redis and the object store are (InfrastructureChart.endpoints). */
   readonly backends: BackendEndpoints;
   /** The Secret key holding JWT_SECRET (SecretsChart.jwt). */
   readonly jwtSecret: SecretKeyRef;
@@ -71,7 +71,17 @@ export class PlatformChart extends Chart {
 
     // Clients reach the api through the ingress: one proxy whose X-Forwarded-For names the client
     // (failed logins are throttled by client address).
-    this.api = new ServerWorkload(this, 'Api', { ...common, env: { ...env, TRUST_PROXY_HOPS: '1' }, ...resources('api'), role: 'api', replicas: 'external', jwtSecret: props.jwtSecret });
+    // Only the api talks to the object store (it carries attachments' bytes both ways).
+    const objectStore = props.backends.objectStore;
+    this.api = new ServerWorkload(this, 'Api', {
+      ...common,
+      env: { ...env, TRUST_PROXY_HOPS: '1', ...objectStore?.env },
+      ...(objectStore ? { secretEnv: objectStore.secretEnv } : {}),
+      ...resources('api'),
+      role: 'api',
+      replicas: 'external',
+      jwtSecret: props.jwtSecret,
+    });
     this.worker = new ServerWorkload(this, 'Worker', { ...common, ...resources('worker'), role: 'worker', replicas: props.workerReplicas ?? 2 });
     this.gateway = new ServerWorkload(this, 'Gateway', {
       ...common,

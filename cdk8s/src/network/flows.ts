@@ -63,7 +63,7 @@ export function isExternalPods(p: Peer): p is ExternalPodsPeer {
 }
 
 /** The parts of the platform that have pods in its namespace. */
-export type Part = 'api' | 'worker' | 'gateway' | 'kafka' | 'cassandra' | 'redis' | 'prometheus' | 'operator' | 'grafana';
+export type Part = 'api' | 'worker' | 'gateway' | 'kafka' | 'cassandra' | 'redis' | 'objectStore' | 'prometheus' | 'operator' | 'grafana';
 
 /** What the flow table needs to know of the platform: names and ports of its parts. */
 export interface Architecture {
@@ -78,6 +78,8 @@ export interface Architecture {
   readonly operator: string;
   /** Absent when Grafana is turned off. */
   readonly grafana?: string;
+  /** The attachments' object store; absent when it is turned off. */
+  readonly objectStore?: string;
   readonly ports: {
     readonly api: number;
     readonly websocket: number;
@@ -90,6 +92,7 @@ export interface Architecture {
     readonly sentinel: number;
     readonly prometheus: number;
     readonly operatorMetrics: number;
+    readonly objectStore: number;
   };
 }
 
@@ -115,6 +118,8 @@ export function flowsOf(a: Architecture): Flow[] {
     { from: c('operator'), to: { apiServer: true }, ports: API_SERVER_PORTS, why: 'Chat4All resources, Deployments, pods, the leader Lease' },
     { from: c('operator'), to: c('gateway'), ports: [{ port: p.metrics }], why: 'each gateway\u2019s live connection count' },
   ];
+  // The object store serves the api alone, exports no metrics Prometheus reads and resolves no names.
+  if (a.objectStore) flows.push({ from: c('api'), to: c('objectStore'), ports: [{ port: p.objectStore }], why: 'attachments\u2019 bytes (S3)' });
   if (a.grafana) flows.push({ from: c('grafana'), to: c('prometheus'), ports: [{ port: p.prometheus }], why: 'dashboard queries' });
   const everyone: Part[] = [...roles, 'kafka', 'cassandra', 'redis', 'prometheus', 'operator', ...(a.grafana ? (['grafana'] as const) : [])];
   for (const part of everyone) flows.push({ from: c(part), to: { dns: true }, ports: DNS_PORTS, why: 'name resolution' });
