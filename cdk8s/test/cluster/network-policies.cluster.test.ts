@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { App } from 'cdk8s';
 import { waitFor } from '@chat4all/core/testing';
 import { addChat4All } from '../../src/app.js';
+import { OBJECT_STORE_PORT } from '../../src/infrastructure/object-store.js';
 import { type Flow, isComponent } from '../../src/network/flows.js';
 import { profile } from '../../src/profiles.js';
 import { NAMESPACE, type PodInfo, canConnect, kubectl, podsOf, portForward } from './support.js';
@@ -105,6 +106,22 @@ describe('NetworkPolicies enforced by the cluster', { timeout: 900_000 }, () => 
       { namespace: OUTSIDER_NS, name: 'outsider', shell: 'node' as const },
     ];
     for (const f of from) assert.equal(canConnect(f, api, 9095), false, `${f.name} -> api:9095`);
+  });
+
+  it('admits the api to the object store and refuses everyone else', () => {
+    const store = charts.infrastructure.objectStore;
+    assert.ok(store, 'the profile runs the object store');
+    const ip = firstReady(store.name).ip;
+    const api = { name: firstReady(charts.platform.api.name).name, shell: 'node' as const };
+    assert.equal(canConnect(api, ip, OBJECT_STORE_PORT), true, 'api -> objectstore');
+    const from = [
+      { name: firstReady(charts.platform.gateway.name).name, shell: 'node' as const },
+      { name: firstReady(charts.platform.worker.name).name, shell: 'node' as const },
+      { name: firstReady(charts.operator.operator.name).name, shell: 'node' as const },
+      { name: firstReady(charts.infrastructure.kafka.name).name, shell: 'bash' as const },
+      { namespace: OUTSIDER_NS, name: 'outsider', shell: 'node' as const },
+    ];
+    for (const f of from) assert.equal(canConnect(f, ip, OBJECT_STORE_PORT), false, `${f.name} -> objectstore:${OBJECT_STORE_PORT}`);
   });
 
   it('refuses what no flow names: the api to the API server, Kafka to Cassandra', () => {

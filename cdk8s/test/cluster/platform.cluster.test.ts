@@ -34,6 +34,7 @@ describe('the platform on the kind cluster', { timeout: 600_000 }, () => {
     assert.equal(count('chat4all-redis'), 3);
     assert.equal(count('chat4all-operator'), 2);
     assert.equal(count('chat4all-prometheus'), 1);
+    assert.equal(count('chat4all-objectstore'), 1);
     await waitReady('chat4all-gateway', 2);
     // Containers run as 10001 on read-only root filesystems.
     for (const p of pods) {
