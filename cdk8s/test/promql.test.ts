@@ -17,4 +17,10 @@ describe('histogramQuantile', () => {
     assert.equal(expr, 'histogram_quantile(0.99, sum by (le) (rate(x_seconds_bucket[5m])))');
     assert.deepEqual(metricsOf(expr), ['x_seconds_bucket']);
   });
+
+  it('keeps one result per value of the labels it is given', () => {
+    const expr = histogramQuantile(0.5, 'x_seconds', ['direction', 'result']);
+    assert.equal(expr, 'histogram_quantile(0.5, sum by (le, direction, result) (rate(x_seconds_bucket[5m])))');
+    assert.deepEqual(metricsOf(expr), ['x_seconds_bucket']);
+  });
 });

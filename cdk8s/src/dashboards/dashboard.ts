@@ -25,9 +25,13 @@ export function promql(expr: string, legend = ''): DataqueryBuilder {
   return new DataqueryBuilder().datasource(PROMETHEUS).expr(expr).legendFormat(legend);
 }
 
-/** The median and the 99th percentile of a histogram over 5 minutes, as series 'p50' and 'p99'. */
-export function percentiles(histogram: string): DataqueryBuilder[] {
-  return [promql(histogramQuantile(0.5, histogram), 'p50'), promql(histogramQuantile(0.99, histogram), 'p99')];
+/**
+ * The median and the 99th percentile of a histogram over 5 minutes, as series 'p50' and 'p99'; with
+ * `by` labels, one pair per value of them, named by them ('upload ok p50').
+ */
+export function percentiles(histogram: string, by: readonly string[] = []): DataqueryBuilder[] {
+  const legend = (p: string) => [...by.map((l) => `{{${l}}}`), p].join(' ');
+  return [promql(histogramQuantile(0.5, histogram, by), legend('p50')), promql(histogramQuantile(0.99, histogram, by), legend('p99'))];
 }
 
 /** Grafana's refIds in query order: A, B, C, … */

@@ -2,11 +2,11 @@ import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { chat4allDashboard, percentiles, promql, timeseries } from './dashboard.js';
 import { histogramQuantile } from './promql.js';
 
-/** A message's way: api, Kafka, worker, Cassandra, Redis. */
+/** A message's way: api, Kafka, worker, Cassandra, Redis; and its attachments' bytes through the api. */
 export const pipelineDashboard: Dashboard = chat4allDashboard({
   uid: 'chat4all-pipeline',
   title: 'Chat4All / Message pipeline',
-  description: 'api request rate and latency, Kafka consumer lag, worker and store latency, dead letters, end-to-end latency.',
+  description: 'api request rate and latency, Kafka consumer lag, worker and store latency, dead letters, end-to-end latency, attachments\u2019 bytes and transfer times.',
   panels: [
     timeseries('api requests per second', 'reqps', promql('sum by (route, status) (rate(http_requests_total[1m]))', '{{route}} {{status}}')),
     timeseries('api latency', 's', ...percentiles('http_request_duration_seconds')),
@@ -21,5 +21,7 @@ export const pipelineDashboard: Dashboard = chat4allDashboard({
       promql(histogramQuantile(0.99, 'message_accept_to_store_seconds'), 'accepted to stored p99'),
       promql(histogramQuantile(0.99, 'notification_delivery_latency_seconds'), 'stored to pushed p99'),
     ),
+    timeseries('Attachment bytes per second (in: uploads, out: downloads)', 'Bps', promql('sum by (direction) (rate(attachment_bytes_total[1m]))', '{{direction}}')),
+    timeseries('Attachment transfer time (first byte to last)', 's', ...percentiles('attachment_transfer_duration_seconds', ['direction', 'result'])),
   ],
 });

@@ -25,9 +25,11 @@ export function metricsOf(expr: string): string[] {
 }
 
 /**
- * The `quantile` of histogram `histogram` (its name without `_bucket`) over 5 minutes, all series summed.
+ * The `quantile` of histogram `histogram` (its name without `_bucket`) over 5 minutes, its series
+ * summed, one result per value of the `by` labels (none: one result).
  * @example histogramQuantile(0.99, 'x_seconds') // 'histogram_quantile(0.99, sum by (le) (rate(x_seconds_bucket[5m])))'
+ * @example histogramQuantile(0.5, 'x_seconds', ['direction']) // 'histogram_quantile(0.5, sum by (le, direction) (rate(x_seconds_bucket[5m])))'
  */
-export function histogramQuantile(quantile: number, histogram: string): string {
-  return `histogram_quantile(${quantile}, sum by (le) (rate(${histogram}_bucket[5m])))`;
+export function histogramQuantile(quantile: number, histogram: string, by: readonly string[] = []): string {
+  return `histogram_quantile(${quantile}, sum by (${['le', ...by].join(', ')}) (rate(${histogram}_bucket[5m])))`;
 }
