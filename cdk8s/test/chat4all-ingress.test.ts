@@ -39,6 +39,8 @@ describe('Chat4AllIngress', () => {
     assert.equal(a['nginx.ingress.kubernetes.io/session-cookie-max-age'], '172800');
     assert.equal(a['nginx.ingress.kubernetes.io/proxy-read-timeout'], '7200');
     assert.equal(a['nginx.ingress.kubernetes.io/proxy-send-timeout'], '7200');
+    assert.equal(a['nginx.ingress.kubernetes.io/proxy-body-size'], '0', 'uploads of attachments are bounded by the api, not the proxy');
+    assert.equal(a['nginx.ingress.kubernetes.io/proxy-request-buffering'], 'off');
     assert.equal(one(objects, 'Ingress').spec.ingressClassName, 'nginx');
     assert.equal(one(objects, 'Service', 'chat4all-gateway').metadata.annotations, undefined);
   });

@@ -102,6 +102,10 @@ export class Chat4AllIngress extends Construct {
         [`${NGINX}/proxy-read-timeout`]: String(timeout),
         [`${NGINX}/proxy-send-timeout`]: String(timeout),
         [`${NGINX}/ssl-redirect`]: 'true',
+        // Attachments: no body limit at the proxy (the api bounds each upload by its declared size
+        // and ATTACHMENT_MAX_BYTES) and uploads streamed to the api, not spooled to the controller's disk.
+        [`${NGINX}/proxy-body-size`]: '0',
+        [`${NGINX}/proxy-request-buffering`]: 'off',
       });
     } else {
       // Routers on the HTTPS entry point only (the controller redirects HTTP there).
