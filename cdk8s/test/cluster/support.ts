@@ -76,6 +76,8 @@ export function getJson(...args: string[]): any {
 
 export interface PodInfo {
   name: string;
+  /** Differs between a pod and the one that replaces it under the same name (a StatefulSet's). */
+  uid: string;
   ip: string;
   node: string;
   ready: boolean;
@@ -90,6 +92,7 @@ export function podsOf(component: string, namespace = NAMESPACE): PodInfo[] {
   return list.items
     .map((p: any) => ({
       name: p.metadata.name,
+      uid: p.metadata.uid,
       ip: p.status.podIP,
       node: p.spec.nodeName,
       phase: p.status.phase,
@@ -120,12 +123,33 @@ export interface Answer {
   headers: Record<string, string | string[] | undefined>;
 }
 
+/** An HTTP answer as bytes: status, body and the raw headers. */
+export interface RawAnswer {
+  status: number;
+  body: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+}
+
 /** HTTPS through the ingress: https://HOST on 127.0.0.1:443, the deployment's certificate trusted. */
 export class IngressHttp {
   constructor(public token?: string) {}
 
-  call(method: string, path: string, body?: unknown): Promise<Answer> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+  /** A JSON request (when `body` is given) whose answer is parsed as JSON when it is. */
+  async call(method: string, path: string, body?: unknown): Promise<Answer> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const raw = await this.raw(method, path, payload, { ...(payload ? { 'content-type': 'application/json' } : {}) });
+    const text = raw.body.toString('utf8');
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: raw.status, body: parsed, headers: raw.headers };
+  }
+
+  /** A request with `body` as bytes (or none), its answer's body as bytes; the bearer token unless `anonymous`. */
+  raw(method: string, path: string, body?: Buffer, headers: Record<string, string> = {}, options: { anonymous?: boolean; timeoutMs?: number } = {}): Promise<RawAnswer> {
     return new Promise((resolve, reject) => {
       const req = https.request(
         {
@@ -137,29 +161,22 @@ export class IngressHttp {
           ca: CA,
           servername: HOST,
           headers: {
-            ...(payload ? { 'content-type': 'application/json' } : {}),
-            ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+            ...headers,
+            ...(body ? { 'content-length': String(body.length) } : {}),
+            ...(this.token && !options.anonymous ? { authorization: `Bearer ${this.token}` } : {}),
           },
-          timeout: 30_000,
+          timeout: options.timeoutMs ?? 30_000,
         },
         (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d) => (text += d));
-          res.on('end', () => {
-            let parsed: unknown = text;
-            try {
-              parsed = text ? JSON.parse(text) : undefined;
-            } catch {
-              // not JSON: keep the text
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed, headers: res.headers });
-          });
+          const chunks: Buffer[] = [];
+          res.on('data', (d: Buffer) => chunks.push(d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }));
+          res.on('error', reject);
         },
       );
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
       req.on('error', reject);
-      req.end(payload);
+      req.end(body);
     });
   }
 }
