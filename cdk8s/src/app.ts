@@ -57,7 +57,7 @@ export function addChat4All(app: App, props: Chat4AllProps = {}): Chat4AllCharts
       prometheus: observability.prometheus.name,
       operator: operator.operator.name,
       ...(observability.grafana ? { grafana: observability.grafana.name } : {}),
-      ...(infrastructure.objectStore ? { objectStore: infrastructure.objectStore.name } : {}),
+      objectStore: infrastructure.objectStore.name,
       ports: {
         api: SERVER_PORTS.api,
         websocket: SERVER_PORTS.websocket,

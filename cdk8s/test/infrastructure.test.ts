@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Testing } from 'cdk8s';
-import { type Chat4AllProps, addChat4All } from '../src/app.js';
+import { addChat4All } from '../src/app.js';
 import { CassandraCluster } from '../src/infrastructure/cassandra-cluster.js';
 import { KafkaKraft } from '../src/infrastructure/kafka-kraft.js';
 import { ObjectStore } from '../src/infrastructure/object-store.js';
@@ -206,25 +206,18 @@ describe('ObjectStore', () => {
 });
 
 describe('the object store in the app', () => {
-  const roleEnv = (props: Chat4AllProps, role: string) => {
-    const charts = addChat4All(Testing.app(), props);
+  const roleEnv = (role: string) => {
+    const charts = addChat4All(Testing.app());
     const deployment = one(Testing.synth(charts.platform), 'Deployment', `chat4all-${role}`);
     return envOf(deployment.spec.template.spec.containers[0]);
   };
 
   it('points the api, and only the api, at it, with the generated Secret\u2019s keys', () => {
-    const api = roleEnv({}, 'api');
+    const api = roleEnv('api');
     assert.equal(api.S3_ENDPOINT, 'http://chat4all-objectstore:7070');
     assert.equal(api.S3_BUCKET, 'chat4all-attachments');
     assert.equal(api.S3_REGION, 'us-east-1');
     assert.deepEqual(JSON.parse(api.S3_SECRET_ACCESS_KEY!), { secretKeyRef: { key: 'S3_SECRET_ACCESS_KEY', name: 'chat4all-objectstore' } });
-    for (const role of ['worker', 'gateway']) assert.deepEqual(Object.keys(roleEnv({}, role)).filter((k) => k.startsWith('S3_')), []);
-  });
-
-  it('is absent, and the api keeps no S3_ settings, when turned off', () => {
-    const props: Chat4AllProps = { infrastructure: { objectStore: { enabled: false } } };
-    const charts = addChat4All(Testing.app(), props);
-    assert.equal(charts.infrastructure.objectStore, undefined);
-    assert.deepEqual(Object.keys(roleEnv(props, 'api')).filter((k) => k.startsWith('S3_')), []);
+    for (const role of ['worker', 'gateway']) assert.deepEqual(Object.keys(roleEnv(role)).filter((k) => k.startsWith('S3_')), []);
   });
 });

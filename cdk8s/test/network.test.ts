@@ -65,7 +65,6 @@ describe('NetworkPolicies', () => {
     assert.deepEqual(store.spec.policyTypes, ['Ingress', 'Egress']);
     assert.deepEqual(portsWith(byName.get('chat4all-api').spec.egress, 'to', 'chat4all-objectstore'), [7070]);
     for (const other of ['chat4all-worker', 'chat4all-gateway']) assert.deepEqual(portsWith(byName.get(other).spec.egress, 'to', 'chat4all-objectstore'), []);
-    assert.equal(policies({ infrastructure: { objectStore: { enabled: false } } }).byName.get('chat4all-objectstore'), undefined);
   });
 
   it('follow the names and the controller the props give, and Grafana only when it runs', () => {

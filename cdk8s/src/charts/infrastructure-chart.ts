@@ -15,22 +15,18 @@ export interface InfrastructureChartProps extends ChartProps {
   readonly cassandra?: CassandraClusterProps;
   /** The object store's account, in the generated Secret (SecretsChart.objectStore). */
   readonly objectStoreCredentials: ObjectStoreCredentials;
-  /** @default ObjectStore defaults: one versitygw pod, a 20 GiB volume */
-  readonly objectStore?: Omit<ObjectStoreProps, 'credentials'> & {
-    /**
-     * Whether the object store runs. Off, the api keeps attachments in a temporary directory of its
-     * own pod, lost when the pod goes and unknown to the other api pods: for trying things out
-     * with one api pod, never for production. @default true
-     */
-    readonly enabled?: boolean;
-  };
+  /**
+   * The attachments' object store. It always runs: the api's pods share attachments through it
+   * (ROLE=api refuses to start without S3_ENDPOINT). @default ObjectStore defaults: one versitygw pod, a 20 GiB volume
+   */
+  readonly objectStore?: Omit<ObjectStoreProps, 'credentials'>;
 }
 
 /** The backends chat4all-server's roles share, as the server's environment variables name them. */
 export interface BackendEndpoints {
   readonly env: Readonly<Record<string, string>>;
-  /** The api's object store for attachments (`S3_*`); absent when it does not run. */
-  readonly objectStore?: {
+  /** The api's object store for attachments (`S3_*`). */
+  readonly objectStore: {
     readonly env: Readonly<Record<string, string>>;
     /** Variables read from Secret keys, never written as literals. */
     readonly secretEnv: Readonly<Record<string, SecretKeyRef>>;
@@ -38,22 +34,21 @@ export interface BackendEndpoints {
 }
 
 /**
- * Redis with Sentinel, Kafka (KRaft), Cassandra and (unless turned off) the attachments' object
- * store, and the settings that point the server at them.
+ * Redis with Sentinel, Kafka (KRaft), Cassandra and the attachments' object store, and the
+ * settings that point the server at them.
  */
 export class InfrastructureChart extends Chart {
   readonly redis: RedisSentinel;
   readonly kafka: KafkaKraft;
   readonly cassandra: CassandraCluster;
-  readonly objectStore?: ObjectStore;
+  readonly objectStore: ObjectStore;
 
   constructor(scope: Construct, id: string, props: InfrastructureChartProps) {
     super(scope, id, props);
     this.redis = new RedisSentinel(this, 'Redis', props.redis);
     this.kafka = new KafkaKraft(this, 'Kafka', props.kafka);
     this.cassandra = new CassandraCluster(this, 'Cassandra', props.cassandra);
-    const { enabled = true, ...objectStore } = props.objectStore ?? {};
-    if (enabled) this.objectStore = new ObjectStore(this, 'ObjectStore', { ...objectStore, credentials: props.objectStoreCredentials });
+    this.objectStore = new ObjectStore(this, 'ObjectStore', { ...props.objectStore, credentials: props.objectStoreCredentials });
   }
 
   /** The environment that points chat4all-server at these backends. */
@@ -70,14 +65,10 @@ export class InfrastructureChart extends Chart {
         REDIS_SENTINELS: this.redis.sentinels.join(','),
         REDIS_SENTINEL_NAME: this.redis.masterName,
       },
-      ...(this.objectStore
-        ? {
-            objectStore: {
-              env: { S3_ENDPOINT: this.objectStore.endpoint, S3_BUCKET: this.objectStore.bucket, S3_REGION: this.objectStore.region },
-              secretEnv: { S3_ACCESS_KEY_ID: this.objectStore.credentials.accessKeyId, S3_SECRET_ACCESS_KEY: this.objectStore.credentials.secretAccessKey },
-            },
-          }
-        : {}),
+      objectStore: {
+        env: { S3_ENDPOINT: this.objectStore.endpoint, S3_BUCKET: this.objectStore.bucket, S3_REGION: this.objectStore.region },
+        secretEnv: { S3_ACCESS_KEY_ID: this.objectStore.credentials.accessKeyId, S3_SECRET_ACCESS_KEY: this.objectStore.credentials.secretAccessKey },
+      },
     };
   }
 }

@@ -75,8 +75,8 @@ export class PlatformChart extends Chart {
     const objectStore = props.backends.objectStore;
     this.api = new ServerWorkload(this, 'Api', {
       ...common,
-      env: { ...env, TRUST_PROXY_HOPS: '1', ...objectStore?.env },
-      ...(objectStore ? { secretEnv: objectStore.secretEnv } : {}),
+      env: { ...env, TRUST_PROXY_HOPS: '1', ...objectStore.env },
+      secretEnv: objectStore.secretEnv,
       ...resources('api'),
       role: 'api',
       replicas: 'external',

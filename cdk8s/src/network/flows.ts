@@ -78,8 +78,8 @@ export interface Architecture {
   readonly operator: string;
   /** Absent when Grafana is turned off. */
   readonly grafana?: string;
-  /** The attachments' object store; absent when it is turned off. */
-  readonly objectStore?: string;
+  /** The attachments' object store. */
+  readonly objectStore: string;
   readonly ports: {
     readonly api: number;
     readonly websocket: number;
@@ -112,14 +112,14 @@ export function flowsOf(a: Architecture): Flow[] {
     { from: c('kafka'), to: c('kafka'), ports: [{ port: p.kafka }, { port: p.kafkaController }], why: 'replication and the KRaft quorum' },
     { from: c('cassandra'), to: c('cassandra'), ports: [{ port: p.gossip }], why: 'gossip, streaming and replica writes' },
     { from: c('redis'), to: c('redis'), ports: [{ port: p.redis }, { port: p.sentinel }], why: 'replication and Sentinel agreement' },
+    // The object store serves the api alone; it exports no metrics Prometheus reads and resolves no names.
+    { from: c('api'), to: c('objectStore'), ports: [{ port: p.objectStore }], why: 'attachments\u2019 bytes (S3)' },
     ...roles.map((role): Flow => ({ from: c('prometheus'), to: c(role), ports: [{ port: p.metrics }], why: 'metrics scrapes' })),
     { from: c('prometheus'), to: c('operator'), ports: [{ port: p.operatorMetrics }], why: 'metrics scrapes' },
     { from: c('prometheus'), to: { apiServer: true }, ports: API_SERVER_PORTS, why: 'discovery of the pods to scrape' },
     { from: c('operator'), to: { apiServer: true }, ports: API_SERVER_PORTS, why: 'Chat4All resources, Deployments, pods, the leader Lease' },
     { from: c('operator'), to: c('gateway'), ports: [{ port: p.metrics }], why: 'each gateway\u2019s live connection count' },
   ];
-  // The object store serves the api alone, exports no metrics Prometheus reads and resolves no names.
-  if (a.objectStore) flows.push({ from: c('api'), to: c('objectStore'), ports: [{ port: p.objectStore }], why: 'attachments\u2019 bytes (S3)' });
   if (a.grafana) flows.push({ from: c('grafana'), to: c('prometheus'), ports: [{ port: p.prometheus }], why: 'dashboard queries' });
   const everyone: Part[] = [...roles, 'kafka', 'cassandra', 'redis', 'prometheus', 'operator', ...(a.grafana ? (['grafana'] as const) : [])];
   for (const part of everyone) flows.push({ from: c(part), to: { dns: true }, ports: DNS_PORTS, why: 'name resolution' });
