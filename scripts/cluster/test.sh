@@ -73,7 +73,7 @@ run_doc() {
 }
 
 cluster_tests() {
-  local files=(platform network-policies faults operator prometheus)
+  local files=(platform network-policies attachments faults operator prometheus)
   local f
   for f in "${files[@]}"; do
     step "test: $f" "${NODE_TEST[@]}" "cdk8s/test/cluster/$f.cluster.test.ts"
