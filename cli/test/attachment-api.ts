@@ -114,7 +114,8 @@ export class AttachmentApi {
     if (kind === 'messages' && !id && req.method === 'POST') {
       const body = JSON.parse(await text(req)) as { conversation_id: string; content: string; attachments?: string[] };
       const refs = (body.attachments ?? []).map((a) => this.attachments.get(a));
-      if (refs.some((a) => a?.state !== 'ready')) return send(res, 400, { error: { code: 'attachment_not_sendable', message: 'not ready' } });
+      if (refs.some((a) => a === undefined)) return send(res, 404, { error: { code: 'attachment_not_found', message: 'no upload of yours' } });
+      if (refs.some((a) => a!.state !== 'ready')) return send(res, 409, { error: { code: 'attachment_not_ready', message: 'not uploaded yet' } });
       const message: Message = {
         message_id: randomUUID(),
         conversation_id: body.conversation_id,

@@ -325,6 +325,7 @@ export const sendMessageSchema: RouteSchema = {
           items: uuid,
           minItems: 1,
           maxItems: MAX_ATTACHMENTS_PER_MESSAGE,
+          uniqueItems: true,
           description: 'Ids of ready attachments the sender uploaded into this conversation (POST /v1/attachments).',
         },
       },
@@ -343,7 +344,7 @@ export const sendMessageSchema: RouteSchema = {
         'created_at',
       ]),
     ),
-    ...errors(AUTH, BODY, { 400: ['content_empty', 'attachment_not_sendable'], 404: ['conversation_not_found'], 409: ['client_message_id_reused'], 413: ['content_too_large'], 429: ['rate_limited'] }),
+    ...errors(AUTH, BODY, { 400: ['content_empty', 'attachment_not_sendable'], 404: ['conversation_not_found', 'attachment_not_found'], 409: ['client_message_id_reused', 'attachment_not_ready'], 413: ['content_too_large'], 429: ['rate_limited'] }),
   },
 };
 

@@ -131,11 +131,17 @@ describe('attachments', () => {
     const elsewhere = await ready(a, otherConversationId);
     const bs = await ready(b);
     const mine = await ready();
-    const cases = [[pending.attachment_id], [elsewhere.attachment_id], [bs.attachment_id], [mine.attachment_id, mine.attachment_id], [randomUuid()]];
-    for (const attachments of cases) {
+    const cases: [string[], number, string][] = [
+      [[pending.attachment_id], 409, 'attachment_not_ready'],
+      [[elsewhere.attachment_id], 400, 'attachment_not_sendable'],
+      [[bs.attachment_id], 404, 'attachment_not_found'],
+      [[randomUuid()], 404, 'attachment_not_found'],
+      [[mine.attachment_id, mine.attachment_id], 400, 'validation_failed'],
+    ];
+    for (const [attachments, status, code] of cases) {
       const res = await h.inject({ method: 'POST', url: '/v1/messages', headers: a.headers, payload: { conversation_id: conversationId, content: 'x', attachments } });
-      assert.equal(res.statusCode, 400, res.body);
-      assert.equal(errorOf(res).code, 'attachment_not_sendable');
+      assert.equal(res.statusCode, status, res.body);
+      assert.equal(errorOf(res).code, code);
     }
     const empty = await h.inject({ method: 'POST', url: '/v1/messages', headers: a.headers, payload: { conversation_id: conversationId, content: '' } });
     assert.equal(empty.statusCode, 400);

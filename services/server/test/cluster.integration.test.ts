@@ -182,8 +182,8 @@ describe('the platform across processes, on real servers', { timeout: 900_000 },
       await sleep(500);
       assert.equal((await alice.http.call('GET', `/v1/attachments/${cut.attachment_id}`)).body.state, 'pending');
       const refused = await alice.http.call('POST', '/v1/messages', { conversation_id: conv, content: 'half a file', attachments: [cut.attachment_id] });
-      assert.equal(refused.status, 400);
-      assert.equal(refused.body.error.code, 'attachment_not_sendable');
+      assert.equal(refused.status, 409);
+      assert.equal(refused.body.error.code, 'attachment_not_ready');
       assert.equal(await blobs.get(cut.attachment_id), undefined);
     } finally {
       await blobs.close();

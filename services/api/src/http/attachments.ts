@@ -1,5 +1,5 @@
 import { Readable, Transform, pipeline } from 'node:stream';
-import { Chat4AllError } from '@chat4all/core';
+import { Chat4AllError, isChat4AllError } from '@chat4all/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.js';
 import { createAttachment, downloadLink, getAttachment, openDownload, uploadContent, type CreateAttachmentInput } from '../logic/attachments.js';
@@ -62,7 +62,7 @@ export async function attachmentRoutes(v1: FastifyInstance, ctx: ApiContext, met
         return view;
       } catch (err) {
         // A client that went away mid-upload is not a fault of the service: nothing was kept, it may upload again.
-        if (request.raw.errored || request.raw.destroyed) throw new Chat4AllError('invalid', 'upload_cut', 'the upload ended before its last byte; nothing was kept', { cause: err });
+        if (!isChat4AllError(err) && (request.raw.errored || request.raw.destroyed)) throw new Chat4AllError('invalid', 'upload_cut', 'the upload ended before its last byte; nothing was kept', { cause: err });
         throw err;
       } finally {
         metrics.attachmentTransfers.observe({ direction: 'upload', result }, Number(process.hrtime.bigint() - started) / 1e9);

@@ -135,7 +135,9 @@ export async function openDownload(ctx: ApiContext, attachmentId: string, expire
 
 /**
  * The references a message of `senderId` in `conversationId` may carry for `ids`: each ready,
- * uploaded by the sender into that conversation, none twice. Marks them sent (kept from now on)
+ * uploaded by the sender into that conversation, none twice (else 404 `attachment_not_found` for
+ * one that is not the sender's upload, 409 `attachment_not_ready` for one without its bytes or past
+ * its time, 400 `attachment_not_sendable` for one of another conversation or listed twice). Marks them sent (kept from now on)
  * before the message is appended, so a sweep never removes what a message carries.
  */
 export async function sendableAttachments(ctx: ApiContext, senderId: string, conversationId: string, ids: string[]): Promise<AttachmentRef[]> {
@@ -146,10 +148,10 @@ export async function sendableAttachments(ctx: ApiContext, senderId: string, con
   const refs: AttachmentRef[] = [];
   for (const [i, a] of found.entries()) {
     const id = ids[i]!;
-    if (!a || a.uploader_id !== senderId) throw notSendable(id, 'no such upload of yours');
+    if (!a || a.uploader_id !== senderId) throw notFound('attachment_not_found', `attachment ${id} is no upload of yours`);
     if (a.conversation_id !== conversationId) throw notSendable(id, 'it was uploaded into another conversation');
-    if (a.state !== 'ready') throw notSendable(id, 'its bytes were not uploaded');
-    if (a.sent_at === undefined && Date.parse(a.expires_at) <= ctx.now()) throw notSendable(id, 'it waited too long to be sent and is removed');
+    if (a.state !== 'ready') throw conflict('attachment_not_ready', `attachment ${id} has no bytes yet: upload them first`);
+    if (a.sent_at === undefined && Date.parse(a.expires_at) <= ctx.now()) throw conflict('attachment_not_ready', `attachment ${id} waited too long to be sent and is removed`);
     refs.push({ attachment_id: a.attachment_id, filename: a.filename, content_type: a.content_type, size: a.size, sha256: a.sha256 });
   }
   await Promise.all(found.map((a) => ctx.attachments.markSent(a!, at)));
