@@ -7,6 +7,7 @@ import { RedisBroker, RedisConversationChanges, RedisPresence, parseRedisOptions
 import type { Logger } from 'pino';
 import { type Backends, memoryBackends } from './backends.js';
 import { ConfigError, type ServerConfig } from './config.js';
+import { keepTrying } from './keep-trying.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -17,30 +18,6 @@ export function parseBackendEnv(env: Env) {
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
-}
-
-/**
- * Runs `start` now and, while it fails, again every 5 s in the background (the backend reports
- * not ready meanwhile). Resolves after the first attempt with what stops the retries.
- */
-async function startUntilDone(name: string, start: () => Promise<void>, log: Logger): Promise<() => void> {
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  const attempt = async (): Promise<void> => {
-    try {
-      await start();
-    } catch (err) {
-      if (stopped) return;
-      log.warn({ err: { message: (err as Error).message } }, `${name} not reachable yet; will keep trying and report not ready meanwhile`);
-      timer = setTimeout(() => void attempt(), 5000);
-      timer.unref();
-    }
-  };
-  await attempt();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
 }
 
 /**
@@ -76,7 +53,15 @@ export async function selectBackends(config: ServerConfig, env: Env, logger: Log
   let stopStarting = () => {};
   if (parsed.s3) {
     const s3 = new S3BlobStore({ ...parsed.s3, logger: logger.child({ component: 's3' }) });
-    stopStarting = await startUntilDone('object store', () => s3.start(), log);
+    const starting = keepTrying(() => s3.start(), {
+      firstMs: 5000,
+      maxMs: 5000,
+      retry: () => true,
+      onRetry: (err) => log.warn({ err: { message: (err as Error).message } }, 'object store not reachable yet; will keep trying and report not ready meanwhile'),
+      onGiveUp: () => {},
+    });
+    await starting.first;
+    stopStarting = starting.stop;
     blobs = s3;
     kinds.push('s3');
   }
