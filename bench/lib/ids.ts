@@ -9,6 +9,9 @@ export function userId(prefix: string, i: number): string {
   return `${prefix.slice(0, 8)}-${prefix.slice(8, 12)}-4${prefix.slice(12, 15)}-8${prefix.slice(15, 18)}-${tail}`;
 }
 
+/** The username of user number `i` of the run with `prefix` (unique across runs). */
+export const benchUsername = (prefix: string, i: number) => `bench_${prefix.slice(0, 8)}_${i.toString(16)}`;
+
 /**
  * The addresses load generators connect from, 127.0.0.2 up: each source address has its own
  * ephemeral ports (about 28,000 per destination), so `count` of them allow that many times more

@@ -1,13 +1,14 @@
 /**
- * A load-generator process: holds WebSocket connections to ours or the peer, as real clients
- * would (ours: `?token=` and `since=` on reconnect; the peer: Socket.IO's protocol over a plain
- * WebSocket, auth in the CONNECT packet), and measures what arrives. Both sides are spoken to
- * through the same `ws` client, so the load generator costs the same for both.
+ * A load-generator process: holds WebSocket connections to one server, as real clients would
+ * (ours: `?token=` and `since=` on reconnect; Socket.IO: its protocol over a plain WebSocket, auth
+ * in the CONNECT packet; Centrifugo: its JSON protocol, a connect command with the token and, on
+ * reconnect, the personal channel's epoch and offset to recover from), and measures what arrives.
+ * Every side is spoken to through the same `ws` client, so the load generator costs the same.
  * Driven over IPC by lib/loadgen.ts.
  */
 import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
-import { type Stamp, userId } from './ids.js';
+import { type Stamp, benchUsername, userId } from './ids.js';
 import { serveIpc } from './ipc.js';
 import { sleep, wallMs } from './params.js';
 import type { FinalReport, LoadCommand, LoadReport, OpenCommand, OpenReply } from './protocol.js';
@@ -15,11 +16,17 @@ import { Reservoir } from './stats.js';
 
 interface Client {
   user: number;
+  /** Centrifugo: the user's personal channel. */
+  channel: string;
   token: string;
   address: string;
   ws: WebSocket | undefined;
   connected: boolean;
+  /** Ours: the last event_id. */
   since: string | undefined;
+  /** Centrifugo: the personal channel's epoch and the offset of the last publication received. */
+  epoch: string | undefined;
+  offset: number;
   attempts: number;
   seen: Set<number>;
   /** Messages up to the mark not received yet (-1 until marks are given). */
@@ -51,12 +58,28 @@ function refused(reason: string): void {
  * JSON-escaped inside both sides' frames. Cheaper than parsing the whole frame, which leaves more
  * of the shared CPU to the servers under test.
  */
-const STAMP = /\\"t\\":([0-9.e+]+),\\"s\\":(\d+)/;
+const STAMP = /\\"t\\":([0-9.e+]+),\\"s\\":(\d+)/g;
 const EVENT_ID = /^\{"event_id":"([^"]+)"/;
+/** Centrifugo: a publication's offset (after its data) and a connect reply's epoch. */
+const OFFSET = /"offset":(\d+)/g;
+const EPOCH = /"epoch":"([^"]*)"/;
 
+/** Every stamp in `text` (one frame of ours or Socket.IO; one or several Centrifugo replies). */
 function onFrame(c: Client, text: string): void {
-  const m = STAMP.exec(text);
-  if (m) onStamp(c, { t: Number(m[1]), s: Number(m[2]) });
+  for (const m of text.matchAll(STAMP)) onStamp(c, { t: Number(m[1]), s: Number(m[2]) });
+}
+
+/** Centrifugo: remembers the epoch and the highest offset in `text`, to recover from on reconnect. */
+function track(c: Client, text: string): void {
+  const epoch = EPOCH.exec(text)?.[1];
+  if (epoch) c.epoch = epoch;
+  for (const m of text.matchAll(OFFSET)) c.offset = Math.max(c.offset, Number(m[1]));
+}
+
+/** Centrifugo's connect command: the token, and where to recover the personal channel from. */
+function centrifugoConnect(c: Client): string {
+  if (c.epoch === undefined) return JSON.stringify({ id: 1, connect: { token: c.token } });
+  return JSON.stringify({ id: 1, connect: { token: c.token, subs: { [c.channel]: { recover: true, epoch: c.epoch, offset: c.offset } } } });
 }
 
 function onStamp(c: Client, stamp: Stamp): void {
@@ -94,10 +117,13 @@ function onConnected(c: Client, done: () => void): void {
 /** Opens one connection; resolves when it is authenticated, rejects with the refusal's reason. */
 function connect(c: Client): Promise<void> {
   const s = spec!;
-  const ours = s.target.kind === 'ours';
-  const url = ours
-    ? `${s.target.url}/notifications?token=${encodeURIComponent(c.token)}${c.since ? `&since=${c.since}` : ''}`
-    : `${s.target.url}/socket.io/?EIO=4&transport=websocket`;
+  const kind = s.target.kind;
+  const url =
+    kind === 'ours'
+      ? `${s.target.url}/notifications?token=${encodeURIComponent(c.token)}${c.since ? `&since=${c.since}` : ''}`
+      : kind === 'socketio'
+        ? `${s.target.url}/socket.io/?EIO=4&transport=websocket`
+        : `${s.target.url}/connection/websocket`;
   const ws = new WebSocket(url, { localAddress: c.address, perMessageDeflate: false, handshakeTimeout: 30_000 });
   c.ws = ws;
   return new Promise<void>((resolve, reject) => {
@@ -128,9 +154,29 @@ function connect(c: Client): Promise<void> {
         if (s.reconnect && !closing) void reconnect(c, true);
       }
     });
+    if (kind === 'centrifugo') ws.on('open', () => ws.send(centrifugoConnect(c)));
     ws.on('message', (data: Buffer) => {
       const text = data.toString();
-      if (ours) {
+      if (kind === 'centrifugo') {
+        // Replies, newline-separated when several share a frame: {} is a ping (answered with {}),
+        // {"id":1,...} the connect reply (with recovered publications), the rest pushes.
+        for (const line of text.split('\n')) {
+          if (line === '{}') ws.send('{}');
+          else if (line.startsWith('{"id":1,"connect"')) {
+            onFrame(c, line);
+            track(c, line);
+            onConnected(c, ok);
+          } else if (line.startsWith('{"id":1,"error"')) {
+            fail(`connect_error ${line.slice(0, 80)}`);
+            ws.terminate();
+          } else if (line.startsWith('{"push":{"channel"')) {
+            onFrame(c, line);
+            track(c, line);
+          }
+        }
+        return;
+      }
+      if (kind === 'ours') {
         // Events start with their event_id (the broker prepends it); `connected` has none.
         const id = EVENT_ID.exec(text);
         if (id) {
@@ -175,10 +221,10 @@ async function open(cmd: OpenCommand): Promise<OpenReply> {
   for (let u = 0; u < cmd.users; u++) {
     const named = cmd.named?.[cmd.firstUser + u];
     const id = named?.userId ?? userId(cmd.prefix, cmd.firstUser + u);
-    const token = jwt.sign({ sub: id, username: named?.username ?? `bench_${id.slice(-12)}`, iat: Math.floor(Date.now() / 1000), exp: expiry }, cmd.target.jwtSecret, { algorithm: 'HS256' });
+    const token = jwt.sign({ sub: id, username: named?.username ?? benchUsername(cmd.prefix, cmd.firstUser + u), iat: Math.floor(Date.now() / 1000), exp: expiry }, cmd.target.jwtSecret, { algorithm: 'HS256' });
     for (let d = 0; d < cmd.devices; d++) {
       const address = cmd.addresses[clients.length % cmd.addresses.length]!;
-      clients.push({ user: cmd.firstUser + u, token, address, ws: undefined, connected: false, since: undefined, attempts: 0, seen: new Set(), missing: -1, caughtUp: false, duplicates: 0 });
+      clients.push({ user: cmd.firstUser + u, channel: `personal:#${id}`, token, address, epoch: undefined, offset: 0, ws: undefined, connected: false, since: undefined, attempts: 0, seen: new Set(), missing: -1, caughtUp: false, duplicates: 0 });
     }
   }
   let next = 0;

@@ -1,4 +1,5 @@
 /** Benchmark parameters from the environment (BENCH_*), each with a moderate default. */
+import { SIDES, type Side } from './protocol.js';
 
 export function intParam(name: string, def: number, min = 0): number {
   const raw = process.env[name];
@@ -31,3 +32,21 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes of this machine. */
 export const wallMs = () => performance.timeOrigin + performance.now();
+
+/** BENCH_SIDES: which servers a workload compares (ours, socketio, centrifugo; all by default). */
+export function sidesParam(def: readonly Side[] = SIDES): Side[] {
+  const raw = strParam('BENCH_SIDES', def.join(','));
+  const sides = raw.split(',').map((s) => s.trim());
+  const bad = sides.filter((s) => !(SIDES as readonly string[]).includes(s));
+  if (bad.length || sides.length === 0) throw new Error(`BENCH_SIDES must be a comma-separated list of ${SIDES.join(', ')}; got ${JSON.stringify(raw)}`);
+  return [...new Set(sides)] as Side[];
+}
+
+/** BENCH_RUNS: how many times each workload measures everything; figures are medians over them. */
+export const runsParam = () => intParam('BENCH_RUNS', 3, 1);
+
+/** The sides in the order of run `run` (1-based): each run starts with the next side, so none is always first. */
+export function rotated<T>(xs: readonly T[], run: number): T[] {
+  const k = (run - 1) % Math.max(1, xs.length);
+  return [...xs.slice(k), ...xs.slice(0, k)];
+}

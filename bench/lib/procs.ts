@@ -1,7 +1,7 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { sleep } from './params.js';
+import { rotated, sleep } from './params.js';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
 const CLK_TCK = 100;
@@ -124,6 +124,12 @@ export class ProcessGroup {
     return this.track(new BenchProcess(name, child));
   }
 
+  /** Any program (Centrifugo). */
+  exec(name: string, file: string, args: string[], env: Record<string, string> = {}): BenchProcess {
+    const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    return this.track(new BenchProcess(name, child));
+  }
+
   /** A node process running TypeScript `script` with an IPC channel (load generators, publishers). */
   fork(name: string, script: string, env: Record<string, string> = {}): BenchProcess {
     const child = fork(script, [], { env: { ...process.env, ...env }, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
@@ -146,11 +152,16 @@ export class ProcessGroup {
     clearTimeout(this.deadline);
   }
 
-  /** Measures each side in turn (ours, then the peer), then stops every process, failed or not. */
-  async eachSide<S extends string, R>(sides: readonly S[], measure: (side: S) => Promise<R>): Promise<Partial<Record<S, R>>> {
-    const results: Partial<Record<S, R>> = {};
+  /**
+   * Measures every side `runs` times, each run starting with the next side (so none is always
+   * first), then stops every process, failed or not. Returns each side's results in run order.
+   */
+  async eachRunEachSide<S extends string, R>(sides: readonly S[], runs: number, measure: (side: S, run: number) => Promise<R>): Promise<Partial<Record<S, R[]>>> {
+    const results: Partial<Record<S, R[]>> = {};
     try {
-      for (const side of sides) results[side] = await measure(side);
+      for (let run = 1; run <= runs; run++) {
+        for (const side of rotated(sides, run)) (results[side] ??= []).push(await measure(side, run));
+      }
     } finally {
       await this.stopAll();
     }

@@ -1,7 +1,17 @@
 /** Messages between a benchmark and its load-generator and publisher processes (over IPC). */
 
+/**
+ * The servers a benchmark compares: ours (a chat4all gateway), Socket.IO with its Redis adapter,
+ * and Centrifugo on its Redis engine.
+ */
+export type Side = 'ours' | 'socketio' | 'centrifugo';
+export const SIDES: readonly Side[] = ['ours', 'socketio', 'centrifugo'];
+/** The peers ours is compared with, in the order the tables show them. */
+export type Peer = Exclude<Side, 'ours'>;
+export const PEERS: readonly Peer[] = ['socketio', 'centrifugo'];
+
 export interface Target {
-  kind: 'ours' | 'peer';
+  kind: Side;
   /** ws://host:port */
   url: string;
   jwtSecret: string;
@@ -66,7 +76,7 @@ export interface FinalReport {
 }
 
 export type PublishCommand =
-  | { op: 'init'; kind: 'ours' | 'peer'; redisUrl: string; prefix: string; users: number; frame?: 'new_message' | 'message_status' }
+  | { op: 'init'; kind: Side; redisUrl: string; prefix: string; users: number; frame?: 'new_message' | 'message_status'; centrifugo?: CentrifugoApi }
   | { op: 'run'; rate: number; seconds: number }
   | { op: 'start'; rate: number }
   | { op: 'stop' }
@@ -78,6 +88,13 @@ export interface PublishReport {
   seconds: number;
   /** Publishes the publisher could not start in time (it was the bottleneck). */
   behind: number;
+}
+
+/** The server API of the unmeasured Centrifugo node the publisher goes through. */
+export interface CentrifugoApi {
+  /** http://host:port */
+  url: string;
+  key: string;
 }
 
 /** Envelope of a request and its reply. */

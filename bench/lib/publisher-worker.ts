@@ -1,8 +1,10 @@
 /**
  * A publisher process: sends `new_message` events to the benchmark's users at a set rate, the way
  * each side's own producers do. Ours through @chat4all/redis's RedisBroker (the router worker's
- * path: the publish-event Lua script appends to the user's history and PUBLISHes atomically); the
- * peer through @socket.io/redis-emitter to the room `user:{id}` (a PUBLISH the adapters receive).
+ * path: the publish-event Lua script appends to the user's history and PUBLISHes atomically);
+ * Socket.IO through @socket.io/redis-emitter to the room `user:{id}` (a PUBLISH the adapters
+ * receive); Centrifugo through the server API (`/api/batch`, one request per batch) of a second,
+ * unmeasured node on the same Redis, which appends to the channel's history and PUBLISHes.
  * Each payload's content carries the publish time and a per-user sequence number.
  * Driven over IPC by lib/publisher.ts.
  */
@@ -15,7 +17,7 @@ import { pino } from 'pino';
 import { userId } from './ids.js';
 import { serveIpc } from './ipc.js';
 import { sleep, wallMs } from './params.js';
-import type { PublishCommand, PublishReport } from './protocol.js';
+import type { CentrifugoApi, PublishCommand, PublishReport, Side } from './protocol.js';
 
 let publishBatch: (users: number[]) => Promise<void> = () => Promise.reject(new Error('not initialised'));
 let seqs = new Int32Array(0);
@@ -41,7 +43,7 @@ function body(u: number): EventBody {
   return { type: 'new_message', message_id: randomUUID(), conversation_id: conversationId, sender_id: senderId, content: stamp, created_at: new Date().toISOString() } satisfies NewMessageBody;
 }
 
-async function init(kind: 'ours' | 'peer', redisUrl: string, prefix: string, users: number, kindOfFrame: typeof frame): Promise<void> {
+async function init(kind: Side, redisUrl: string, prefix: string, users: number, kindOfFrame: typeof frame, api?: CentrifugoApi): Promise<void> {
   frame = kindOfFrame;
   seqs = new Int32Array(users);
   ids = Array.from({ length: users }, (_, i) => userId(prefix, i));
@@ -50,6 +52,15 @@ async function init(kind: 'ours' | 'peer', redisUrl: string, prefix: string, use
     await broker.connect();
     publishBatch = async (users) => {
       await broker.publish(users.map((u) => ({ userId: ids[u]!, body: body(u) })));
+    };
+  } else if (kind === 'centrifugo') {
+    if (!api) throw new Error('the Centrifugo publisher needs the server API of a node');
+    const channels = ids.map((id) => JSON.stringify(`personal:#${id}`));
+    publishBatch = async (users) => {
+      const commands = users.map((u) => `{"publish":{"channel":${channels[u]},"data":${JSON.stringify(body(u))}}}`);
+      const res = await fetch(`${api.url}/api/batch`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': api.key }, body: `{"commands":[${commands.join(',')}]}` });
+      const text = await res.text();
+      if (!res.ok || text.includes('"error"')) throw new Error(`centrifugo publish: ${res.status} ${text.slice(0, 200)}`);
     };
   } else {
     const redis = new Redis(redisUrl, { enableAutoPipelining: true });
@@ -96,7 +107,7 @@ async function pace(rate: number, stop: (elapsedS: number) => boolean): Promise<
 serveIpc<PublishCommand>(async (cmd) => {
   switch (cmd.op) {
     case 'init':
-      await init(cmd.kind, cmd.redisUrl, cmd.prefix, cmd.users, cmd.frame ?? 'new_message');
+      await init(cmd.kind, cmd.redisUrl, cmd.prefix, cmd.users, cmd.frame ?? 'new_message', cmd.centrifugo);
       return {};
     case 'run':
       return pace(cmd.rate, (s) => s >= cmd.seconds);

@@ -2,21 +2,98 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type MachineInfo, machineInfo, versions } from './machine.js';
+import { BUSY_PERCENT, type MachineInfo, type StepLoad, machineInfo, versions } from './machine.js';
+import { PEERS, type Peer, SIDES, type Side } from './protocol.js';
 import { round } from './stats.js';
 
 export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 
-/** One row of a comparison: a figure for ours, the peer's, their ratio and the target. */
+/** A figure over the runs of a workload: its median and its spread (lowest and highest run). */
+export interface Figure {
+  median: number;
+  min: number;
+  max: number;
+  /** Runs it was measured in. */
+  runs: number;
+}
+
+/** A figure from the values of each run (nulls and NaNs skipped); null when there are none. */
+export function figure(samples: readonly (number | null | undefined)[]): Figure | null {
+  const xs = samples.filter((x): x is number => typeof x === 'number' && !Number.isNaN(x)).sort((a, b) => a - b);
+  if (xs.length === 0) return null;
+  const mid = xs.length / 2;
+  const median = xs.length % 2 ? xs[Math.floor(mid)]! : (xs[mid - 1]! + xs[mid]!) / 2;
+  return { median: round(median), min: round(xs[0]!), max: round(xs[xs.length - 1]!), runs: xs.length };
+}
+
+/** One row of a comparison: each side's figure, how many times better ours is than each peer, the target. */
 export interface Row {
   metric: string;
   unit: string;
-  ours: number | null;
-  peer: number | null;
-  /** ours / peer, or for figures where less is better peer / ours: always "how many times better ours is". */
-  advantage: number | null;
+  values: Partial<Record<Side, Figure | null>>;
+  /**
+   * Ours against each peer, from the medians: ours / peer, or peer / ours where less is better, so
+   * above 1 always favours ours.
+   */
+  ratios: Partial<Record<Peer, number | null>>;
   target?: string;
   met?: boolean;
+}
+
+export interface RowOptions {
+  lowerIsBetter?: boolean;
+  target?: string;
+  /** Whether ours meets the target, judged on its median. */
+  met?: (ours: number) => boolean;
+}
+
+/** Builds a row from each side's value per run (or a single value); ratios are of the medians. */
+export function row(metric: string, unit: string, perSide: Partial<Record<Side, readonly (number | null | undefined)[] | number | null | undefined>>, opts: RowOptions = {}): Row {
+  const values: Partial<Record<Side, Figure | null>> = {};
+  for (const side of SIDES) {
+    const v = perSide[side];
+    if (v === undefined) continue;
+    values[side] = figure(Array.isArray(v) ? v : [v as number | null]);
+  }
+  const ours = values.ours?.median;
+  const ratios: Partial<Record<Peer, number | null>> = {};
+  for (const peer of PEERS) {
+    if (!(peer in values)) continue;
+    const theirs = values[peer]?.median;
+    const ratio = ours !== undefined && theirs !== undefined && ours > 0 && theirs > 0 ? (opts.lowerIsBetter ? theirs / ours : ours / theirs) : NaN;
+    ratios[peer] = Number.isFinite(ratio) ? round(ratio) : null;
+  }
+  return { metric, unit, values, ratios, ...(opts.target ? { target: opts.target } : {}), ...(opts.met && 'ours' in values ? { met: ours !== undefined && opts.met(ours) } : {}) };
+}
+
+const num = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: 3 }));
+
+/** A figure as text: the median, and the spread when the runs differ. */
+export function formatFigure(f: Figure | null | undefined): string {
+  if (!f) return '-';
+  return f.runs > 1 && f.min !== f.max ? `${num(f.median)} (${num(f.min)}-${num(f.max)})` : num(f.median);
+}
+
+/** The sides and peers that have a column in `rows`. */
+export function columns(rows: readonly Row[]): { sides: Side[]; peers: Peer[] } {
+  const sides = SIDES.filter((s) => rows.some((r) => s in r.values));
+  return { sides, peers: PEERS.filter((p) => sides.includes(p) && sides.includes('ours')) };
+}
+
+/** The header and cells of a table of `rows`: one column per side, one ratio per peer. */
+export function tableCells(rows: readonly Row[]): { head: string[]; body: string[][]; numeric: number } {
+  const { sides, peers } = columns(rows);
+  const head = ['metric', 'unit', ...sides, ...peers.map((p) => `ours vs ${p}`), 'target', 'met'];
+  const body = rows.map((r) => [r.metric, r.unit, ...sides.map((s) => formatFigure(r.values[s])), ...peers.map((p) => (r.ratios[p] == null ? '-' : `${num(r.ratios[p])}x`)), r.target ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO']);
+  return { head, body, numeric: sides.length + peers.length };
+}
+
+/** The rows as a plain-text table. */
+export function formatTable(title: string, rows: Row[]): string {
+  const { head, body, numeric } = tableCells(rows);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i < 2 + numeric ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  return [`\n${title}`, line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
 /** The file one run writes: bench/results/<name>-<date>.json. */
@@ -28,27 +105,11 @@ export interface BenchResult {
   machine: MachineInfo;
   versions: Record<string, string>;
   rows: Row[];
+  /** The load on the machine during each measured step, and how many were marked busy. */
+  load?: { steps: number; busy: number; loadAverageMax: number; otherCpuPercentMax: number };
   /** Series for plots and anything else the workload measured. */
   data: Record<string, unknown>;
   notes: string[];
-}
-
-/** Builds a row; `lowerIsBetter` flips the advantage so above 1 always favours ours. */
-export function row(metric: string, unit: string, ours: number | null, peer: number | null, opts: { lowerIsBetter?: boolean; target?: string; met?: boolean } = {}): Row {
-  let advantage: number | null = null;
-  if (ours !== null && peer !== null && Number.isFinite(ours) && Number.isFinite(peer) && ours > 0 && peer > 0) advantage = round(opts.lowerIsBetter ? peer / ours : ours / peer);
-  return { metric, unit, ours: ours === null ? null : round(ours), peer: peer === null ? null : round(peer), advantage, ...(opts.target ? { target: opts.target } : {}), ...(opts.met === undefined ? {} : { met: opts.met }) };
-}
-
-const fmt = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: 3 }));
-
-/** The rows as a plain-text table. */
-export function formatTable(title: string, rows: Row[]): string {
-  const head = ['metric', 'unit', 'ours', 'peer', 'ours vs peer', 'target', 'met'];
-  const body = rows.map((r) => [r.metric, r.unit, fmt(r.ours), fmt(r.peer), r.advantage === null ? '-' : `${fmt(r.advantage)}x`, r.target ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO']);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
-  return [`\n${title}`, line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
 /** Collects a run's parameters and figures, prints the table and writes the JSON file. */
@@ -57,11 +118,19 @@ export class ResultWriter {
   private readonly machine = machineInfo();
   readonly notes: string[] = [];
   readonly data: Record<string, unknown> = {};
+  private readonly loads: StepLoad[] = [];
 
   constructor(
     readonly name: string,
     readonly parameters: Record<string, unknown>,
   ) {}
+
+  /** Records the load a measured step ran under (see LoadWatch); returns it. */
+  load(l: StepLoad): StepLoad {
+    this.loads.push(l);
+    if (l.busy) console.log(`bench: this step ran while other work used ${l.otherCpuPercent.toFixed(0)}% of a core (load average ${l.loadAverage}): marked busy`);
+    return l;
+  }
 
   note(text: string): void {
     this.notes.push(text);
@@ -79,9 +148,14 @@ export class ResultWriter {
       machine: { ...this.machine, loadAverageEnd: os.loadavg().map((v) => Number(v.toFixed(2))) },
       versions: versions(),
       rows,
+      ...(this.loads.length
+        ? { load: { steps: this.loads.length, busy: this.loads.filter((l) => l.busy).length, loadAverageMax: Math.max(...this.loads.map((l) => l.loadAverage)), otherCpuPercentMax: round(Math.max(...this.loads.map((l) => l.otherCpuPercent))) } }
+        : {}),
       data: this.data,
       notes: this.notes,
     };
+    if (result.load?.busy) this.note(`${result.load.busy} of ${result.load.steps} measured steps ran while other work used more than ${BUSY_PERCENT}% of a core (marked busy in data)`);
+    result.notes = this.notes;
     console.log(formatTable(`${this.name} (${date}, load average ${result.machine.loadAverageStart.join(' ')} -> ${result.machine.loadAverageEnd!.join(' ')}, ${result.machine.cpus} cpus)`, rows));
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = join(RESULTS_DIR, `${this.name}-${date.replace(/[:.]/g, '-')}.json`);
@@ -102,7 +176,8 @@ export function latestResults(): Map<string, BenchResult> {
   }
   for (const f of files) {
     const r = JSON.parse(readFileSync(join(RESULTS_DIR, f), 'utf8')) as BenchResult;
-    out.set(r.name, r);
+    // Results of the two-sided format (a row's `ours` and `peer`, one run) are kept as history only.
+    if (r.rows.every((x) => 'values' in x)) out.set(r.name, r);
   }
   return out;
 }

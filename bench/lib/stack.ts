@@ -1,11 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { InspectorSession } from './inspector.js';
+import { sleep } from './params.js';
 import { type BenchProcess, type ProcessGroup, freePort, waitHttpOk } from './procs.js';
+import type { Side, Target } from './protocol.js';
 
 /** The Cassandra keyspace the benchmarks use, apart from the tests' data. */
 export const BENCH_KEYSPACE = 'chat4all_bench';
@@ -48,33 +51,77 @@ export const newJwtSecret = () => randomBytes(32).toString('base64url');
 /**
  * Extra node flags for the servers under test, for profiling: e.g.
  * BENCH_OURS_NODE_ARGS="--cpu-prof --cpu-prof-dir=bench/results/profiles" (written when the
- * process exits) or "--heapsnapshot-signal=SIGUSR2" (see BENCH_HEAP_SNAPSHOT).
+ * process exits) or "--heapsnapshot-signal=SIGUSR2" (see BENCH_HEAP_SNAPSHOT); BENCH_SOCKETIO_NODE_ARGS
+ * for the Socket.IO server.
  */
 function nodeArgs(name: string, opts: ServerOptions): string[] {
   return [...(process.env[name] ?? '').split(' ').filter(Boolean), ...(opts.inspect ? ['--inspect=127.0.0.1:0'] : [])];
 }
 
 export interface ServerOptions {
-  /** Run with an inspector on a free port, for collectGarbage(). @default false */
+  /** Node servers: run with an inspector on a free port, for collectGarbage() and profile(). @default false */
   inspect?: boolean;
 }
 
-/** A server under test: ours (a chat4all-server role) or the Socket.IO peer. */
+/**
+ * GOMAXPROCS of the measured Centrifugo node: BENCH_CENTRIFUGO_GOMAXPROCS, 1 by default (one core,
+ * as a Node process uses for its JavaScript), or `default` for Go's own choice (every core).
+ */
+export function centrifugoMaxProcs(): string {
+  const v = process.env.BENCH_CENTRIFUGO_GOMAXPROCS ?? '1';
+  if (v !== 'default' && !/^[1-9]\d*$/.test(v)) throw new Error(`BENCH_CENTRIFUGO_GOMAXPROCS must be a positive whole number or "default", got ${JSON.stringify(v)}`);
+  return v;
+}
+
+let centrifugoBinary: string | undefined;
+/** The Centrifugo binary, built into CHAT4ALL_CACHE on first use (bench/peer/centrifugo.sh). */
+function centrifugo(): string {
+  centrifugoBinary ??= execFileSync('bench/peer/centrifugo.sh', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return centrifugoBinary;
+}
+
+/**
+ * A Centrifugo configuration doing the gateway's job: the same HS256 key, each connection
+ * subscribed by the server to its user's channel `personal:#<sub>` (so a token with only `sub` is
+ * enough), the same 15 s ping, the Redis engine on the benchmarks' Redis, and history in the
+ * personal namespace as ours keeps it (1,000 events, an hour) so a reconnecting client recovers
+ * what it missed.
+ */
+function centrifugoConfig(port: number, redisUrl: string, jwtSecret: string, apiKey: string, heartbeatMs: number): Record<string, unknown> {
+  return {
+    http_server: { address: '127.0.0.1', port },
+    log: { level: 'warn' },
+    engine: { type: 'redis', redis: { address: [redisUrl], prefix: 'chat4all-bench-centrifugo' } },
+    client: {
+      token: { hmac_secret_key: jwtSecret },
+      ping_interval: `${heartbeatMs / 1000}s`,
+      subscribe_to_user_personal_channel: { enabled: true, personal_channel_namespace: 'personal' },
+    },
+    channel: { namespaces: [{ name: 'personal', history_size: 1000, history_ttl: '3600s', force_recovery: true }] },
+    http_api: { key: apiKey },
+    health: { enabled: true },
+    prometheus: { enabled: true },
+    // /debug/pprof/heap?gc=1 runs a full collection, as the inspector does for the Node servers.
+    debug: { enabled: true },
+  };
+}
+
+/** A server under test: ours (a chat4all-server role), the Socket.IO server, or a Centrifugo node. */
 export class ServerUnderTest {
   proc!: BenchProcess;
 
   private constructor(
-    private readonly group: ProcessGroup,
     readonly name: string,
-    readonly kind: 'ours' | 'peer',
-    private readonly script: string,
-    private readonly env: Record<string, string>,
+    readonly kind: Side,
+    private readonly launch: () => BenchProcess,
     /** Answers 200 when the server is ready. */
     readonly readyUrl: string,
     /** ws://host:port of its WebSocket endpoint, or http://host:port of the api. */
     readonly url: string,
-    private readonly heapUrl: string,
-    private readonly nodeArgs: string[],
+    /** Ours: /metrics; Socket.IO: /stats; Centrifugo: /metrics. */
+    private readonly statsUrl: string,
+    /** Centrifugo: its server API key. */
+    readonly apiKey = '',
   ) {}
 
   /** A chat4all-server process of `role` on the real stack `stack`. */
@@ -97,43 +144,93 @@ export class ServerUnderTest {
     // Every role serves /readyz and /metrics on its metrics port.
     const health = `http://127.0.0.1:${metrics}`;
     const url = role === 'api' ? `http://127.0.0.1:${api}` : `ws://127.0.0.1:${ws}`;
-    const heapUrl = `${health}/metrics`;
-    const s = new ServerUnderTest(group, name, 'ours', 'services/server/src/main.ts', env, `${health}/readyz`, url, heapUrl, nodeArgs('BENCH_OURS_NODE_ARGS', opts));
+    const args = nodeArgs('BENCH_OURS_NODE_ARGS', opts);
+    // BENCH_OURS_BUNDLE: the bundle production runs (`make build`, set by the make targets); else the sources through tsx.
+    const bundle = process.env.BENCH_OURS_BUNDLE;
+    const launch = bundle ? () => group.exec(name, process.execPath, [...args, '--enable-source-maps', bundle], env) : () => group.node(name, 'services/server/src/main.ts', env, args);
+    const s = new ServerUnderTest(name, 'ours', launch, `${health}/readyz`, url, `${health}/metrics`);
     await s.start();
     return s;
   }
 
   /** The Socket.IO server with the Redis adapter (bench/peer/socketio-server.ts). */
-  static async peer(group: ProcessGroup, name: string, redisUrl: string, jwtSecret: string, heartbeatMs: number, opts: ServerOptions = {}): Promise<ServerUnderTest> {
+  static async socketio(group: ProcessGroup, name: string, redisUrl: string, jwtSecret: string, heartbeatMs: number, opts: ServerOptions = {}): Promise<ServerUnderTest> {
     const port = await freePort();
     const env = { PEER_PORT: String(port), PEER_HOST: '127.0.0.1', REDIS_URL: redisUrl, JWT_SECRET: jwtSecret, HEARTBEAT_MS: String(heartbeatMs) };
-    const s = new ServerUnderTest(group, name, 'peer', 'bench/peer/socketio-server.ts', env, `http://127.0.0.1:${port}/healthz`, `ws://127.0.0.1:${port}`, `http://127.0.0.1:${port}/stats`, nodeArgs('BENCH_PEER_NODE_ARGS', opts));
+    const args = nodeArgs('BENCH_SOCKETIO_NODE_ARGS', opts);
+    const s = new ServerUnderTest(name, 'socketio', () => group.node(name, 'bench/peer/socketio-server.ts', env, args), `http://127.0.0.1:${port}/healthz`, `ws://127.0.0.1:${port}`, `http://127.0.0.1:${port}/stats`);
     await s.start();
     return s;
+  }
+
+  /**
+   * A Centrifugo node on the Redis engine (see centrifugoConfig). `maxProcs` sets GOMAXPROCS
+   * (`default`: Go's choice). The publishers go through a second node's server API, so the
+   * measured one only carries Redis to WebSocket.
+   */
+  static async centrifugo(group: ProcessGroup, name: string, redisUrl: string, jwtSecret: string, heartbeatMs: number, maxProcs = centrifugoMaxProcs()): Promise<ServerUnderTest> {
+    const port = await freePort();
+    const apiKey = randomBytes(16).toString('hex');
+    const dir = mkdtempSync(join(tmpdir(), 'chat4all-bench-centrifugo-'));
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify(centrifugoConfig(port, redisUrl, jwtSecret, apiKey, heartbeatMs), null, 2), { mode: 0o600 });
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const env: Record<string, string> = maxProcs === 'default' ? {} : { GOMAXPROCS: maxProcs };
+    const bin = centrifugo();
+    const s = new ServerUnderTest(name, 'centrifugo', () => group.exec(name, bin, ['--config', config], env), `http://127.0.0.1:${port}/health`, `ws://127.0.0.1:${port}`, `http://127.0.0.1:${port}/metrics`, apiKey);
+    await s.start();
+    return s;
+  }
+
+  /** The server of `side` a WebSocket workload measures (ours: ROLE=gateway). */
+  static side(group: ProcessGroup, side: Side, stack: Record<string, string>, jwtSecret: string, heartbeatMs: number, opts: ServerOptions & { ours?: Record<string, string> } = {}): Promise<ServerUnderTest> {
+    switch (side) {
+      case 'ours':
+        return ServerUnderTest.ours(group, 'gateway', 'gateway', stack, jwtSecret, { HEARTBEAT_MS: String(heartbeatMs), ...opts.ours }, opts);
+      case 'socketio':
+        return ServerUnderTest.socketio(group, 'socketio', stack.REDIS_URL!, jwtSecret, heartbeatMs, opts);
+      case 'centrifugo':
+        return ServerUnderTest.centrifugo(group, 'centrifugo', stack.REDIS_URL!, jwtSecret, heartbeatMs);
+    }
   }
 
   get pid(): number {
     return this.proc.pid;
   }
 
+  /** The target load generators connect to. */
+  target(jwtSecret: string): Target {
+    return { kind: this.kind, url: this.url, jwtSecret };
+  }
+
   /** Starts (or restarts, on the same ports) the process and waits until it is ready. */
   async start(timeoutMs = 120_000): Promise<void> {
-    this.proc = this.group.node(this.name, this.script, this.env, this.nodeArgs);
+    this.proc = this.launch();
     await waitHttpOk(this.readyUrl, this.proc, timeoutMs);
   }
 
   /**
-   * Runs a full garbage collection in the server through its inspector (the server must run with
-   * `--inspect=127.0.0.1:0`, see `withInspector`), so memory is compared without garbage.
+   * Runs a full garbage collection in the server, so memory is compared without garbage: the Node
+   * servers through their inspector (started with `inspect: true`), Centrifugo through its pprof
+   * endpoint (three collections a second apart: Go returns freed memory to the system gradually).
    */
   async collectGarbage(): Promise<void> {
+    if (this.kind === 'centrifugo') {
+      const base = this.statsUrl.replace(/\/metrics$/, '');
+      for (let i = 0; i < 3; i++) {
+        await (await fetch(`${base}/debug/pprof/heap?gc=1`)).arrayBuffer();
+        await sleep(1000);
+      }
+      return;
+    }
     const session = await InspectorSession.open(this.proc.log);
     await session.send('HeapProfiler.collectGarbage');
     session.close();
   }
 
-  /** Starts a CPU profile through the inspector; the returned function stops it and writes `file`. */
+  /** Starts a CPU profile through the inspector (Node servers); the returned function stops it and writes `file`. */
   async profile(file: string): Promise<() => Promise<void>> {
+    if (this.kind === 'centrifugo') return async () => undefined;
     const session = await InspectorSession.open(this.proc.log);
     await session.send('Profiler.enable');
     await session.send('Profiler.start');
@@ -146,23 +243,22 @@ export class ServerUnderTest {
     };
   }
 
-  /** The V8 heap in use, as the server reports it (prom-client's default metrics, or the peer's /stats). */
+  /** The heap in use as the server reports it: V8's (prom-client, the Socket.IO server's /stats), Go's for Centrifugo. */
   async heapUsed(): Promise<number> {
-    const text = await (await fetch(this.heapUrl)).text();
-    if (this.kind === 'peer') return (JSON.parse(text) as { heapUsed: number }).heapUsed;
-    const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
-    return m ? Number(m[1]) : NaN;
+    if (this.kind === 'socketio') return (JSON.parse(await (await fetch(this.statsUrl)).text()) as { heapUsed: number }).heapUsed;
+    return this.metric(this.kind === 'ours' ? 'nodejs_heap_size_used_bytes' : 'go_memstats_heap_inuse_bytes');
   }
 
-  /** Connections the server holds now (ours: websocket_connections_active; the peer: its socket count). */
+  /** Connections the server holds now. */
   async connectionCount(): Promise<number> {
     if (this.kind === 'ours') return this.metric('websocket_connections_active');
-    return (JSON.parse(await (await fetch(this.heapUrl)).text()) as { sockets: number }).sockets;
+    if (this.kind === 'centrifugo') return this.metric('centrifugo_node_num_clients');
+    return (JSON.parse(await (await fetch(this.statsUrl)).text()) as { sockets: number }).sockets;
   }
 
-  /** A metric's value summed over its label sets (ours only); only the sets whose labels contain `labels` when given. */
+  /** A metric's value summed over its label sets (ours and Centrifugo); only the sets whose labels contain `labels` when given. */
   async metric(name: string, labels?: string): Promise<number> {
-    const text = await (await fetch(this.heapUrl)).text();
+    const text = await (await fetch(this.statsUrl)).text();
     let sum = 0;
     for (const line of text.split('\n')) {
       if (!line.startsWith(name) || (line[name.length] !== ' ' && line[name.length] !== '{')) continue;

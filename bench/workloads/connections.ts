@@ -1,45 +1,55 @@
 /**
- * Workload 1, connections: N idle WebSocket connections to one server process, ours then the
- * peer: memory (RSS and V8 heap) per connection, connects per second, idle CPU.
+ * Workload 1, connections: N idle WebSocket connections to one server process, each side in turn
+ * (the order rotating from run to run): memory (RSS and heap) per connection, connects per second,
+ * server CPU per connect, idle CPU. Every figure is the median of BENCH_RUNS runs, with its spread.
  *
  * BENCH_CONNECTIONS (10000)   connections (capped by the open-file limit of one process)
  * BENCH_IDLE_SECONDS (20)     idle window measured for CPU (longer than one heartbeat, 15 s)
  * BENCH_ADDRESSES (4)         source addresses 127.0.0.2.. the load generator spreads over
- * BENCH_SIDES (ours,peer)     which servers to measure
- * BENCH_TIME_LIMIT (600)      seconds before the run stops itself
+ * BENCH_SIDES (ours,socketio,centrifugo)   which servers to measure
+ * BENCH_RUNS (3)              runs; BENCH_CENTRIFUGO_GOMAXPROCS (1, or default)
+ * BENCH_TIME_LIMIT (600 per run)   seconds before the run stops itself
  * BENCH_HEAP_SNAPSHOT (0)     1: signal the server (SIGUSR2) for a heap snapshot at N connections
  */
-import { LoadGenerator } from '../lib/loadgen.js';
 import { newRunPrefix, sourceAddresses } from '../lib/ids.js';
-import { fileLimit, intParam, sleep, strParam } from '../lib/params.js';
+import { LoadGenerator } from '../lib/loadgen.js';
+import { LoadWatch, type StepLoad } from '../lib/machine.js';
+import { fileLimit, intParam, runsParam, sidesParam, sleep } from '../lib/params.js';
 import { CpuMeter, ProcessGroup, procSample } from '../lib/procs.js';
+import type { Side } from '../lib/protocol.js';
 import { ResultWriter, row } from '../lib/report.js';
-import { ServerUnderTest, newJwtSecret, realStackEnv } from '../lib/stack.js';
+import { ServerUnderTest, centrifugoMaxProcs, newJwtSecret, realStackEnv } from '../lib/stack.js';
+import { registerUsers } from '../lib/users.js';
 
 const requested = intParam('BENCH_CONNECTIONS', 10_000, 1);
 const idleSeconds = intParam('BENCH_IDLE_SECONDS', 20, 1);
-const sides = strParam('BENCH_SIDES', 'ours,peer').split(',') as ('ours' | 'peer')[];
+const sides = sidesParam();
+const runs = runsParam();
 const perProcess = fileLimit() - 200;
 const n = Math.min(requested, perProcess);
 const addresses = sourceAddresses(intParam('BENCH_ADDRESSES', Math.max(4, Math.ceil(n / 20_000)), 1));
 const workers = intParam('BENCH_WORKERS', Math.max(2, Math.ceil(n / Math.min(10_000, perProcess))), 1);
 const heartbeatMs = 15_000;
 
-const out = new ResultWriter('connections', { requested, connections: n, idleSeconds, addresses: addresses.length, workers, heartbeatMs, sides });
+const out = new ResultWriter('connections', { requested, connections: n, idleSeconds, addresses: addresses.length, workers, heartbeatMs, sides, runs, centrifugoGomaxprocs: centrifugoMaxProcs() });
 if (n < requested) {
   out.note(`asked for ${requested} connections, but one process may open only ${fileLimit()} files here (hard limit; raising it needs CAP_SYS_RESOURCE): measured ${n}`);
 }
-const group = new ProcessGroup(intParam('BENCH_TIME_LIMIT', 600, 10));
+const group = new ProcessGroup(intParam('BENCH_TIME_LIMIT', 600 * runs, 10));
 const stack = await realStackEnv();
 const secret = newJwtSecret();
+/** Ours checks that a token's user exists: its users are registered once, for every run. */
+const oursPrefix = newRunPrefix();
 
 interface SideResult {
+  run: number;
   connected: number;
   connectSeconds: number;
   connectsPerSecond: number;
   refusals: Record<string, number>;
-  /** Server and load-generator CPU while connecting, % of one core. */
+  /** Server and load-generator CPU while connecting, % of one core; server CPU per connect. */
   connectCpuPercent: number;
+  connectCpuMicros: number;
   loadCpuPercent: number;
   rssBaseline: number;
   heapBaseline: number;
@@ -54,16 +64,15 @@ interface SideResult {
   idleCpuPercent: number;
   /** [connections, RSS bytes] sampled every second while connecting. */
   ramp: [number, number][];
+  load: StepLoad;
 }
 
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function measure(side: 'ours' | 'peer'): Promise<SideResult> {
-  const server =
-    side === 'ours'
-      ? await ServerUnderTest.ours(group, 'gateway', 'gateway', stack, secret, { HEARTBEAT_MS: String(heartbeatMs) }, { inspect: true })
-      : await ServerUnderTest.peer(group, 'peer', stack.REDIS_URL!, secret, heartbeatMs, { inspect: true });
+async function measure(side: Side, run: number): Promise<SideResult> {
+  const server = await ServerUnderTest.side(group, side, stack, secret, heartbeatMs, { inspect: true });
   await sleep(3000);
+  const watch = LoadWatch.start();
   await server.collectGarbage();
   const rssBaseline = procSample(server.pid).rssBytes;
   const heapBaseline = await server.heapUsed();
@@ -76,9 +85,12 @@ async function measure(side: 'ours' | 'peer'): Promise<SideResult> {
   const sampler = setInterval(() => {
     void server.connectionCount().then((c) => ramp.push([c, procSample(server.pid).rssBytes]), () => undefined);
   }, 1000);
-  const opened = await load.open({ target: { kind: side, url: server.url, jwtSecret: secret }, prefix: newRunPrefix(), users: n, devices: 1, addresses, concurrency: 512 });
+  const prefix = side === 'ours' ? oursPrefix : newRunPrefix();
+  if (side === 'ours') await registerUsers(stack, prefix, n);
+  const opened = await load.open({ target: server.target(secret), prefix, users: n, devices: 1, addresses, concurrency: 512 });
   clearInterval(sampler);
   const connectCpuPercent = connectCpu.read();
+  const connectCpuMicros = (connectCpu.seconds() * 1e6) / Math.max(1, opened.connected);
   const loadCpuPercent = loadCpu.reduce((s, m) => s + m.read(), 0);
   console.log(`${side}: ${opened.connected} connected in ${opened.seconds.toFixed(1)} s (server CPU ${connectCpuPercent.toFixed(0)}%, load generator CPU ${loadCpuPercent.toFixed(0)}%); refusals ${JSON.stringify(opened.refusals)}`);
   await sleep(8000);
@@ -108,11 +120,13 @@ async function measure(side: 'ours' | 'peer'): Promise<SideResult> {
   await load.close();
   await server.proc.stop();
   const r = {
+    run,
     connected: opened.connected,
     connectSeconds: opened.seconds,
     connectsPerSecond: opened.connected / opened.seconds,
     refusals: opened.refusals,
     connectCpuPercent,
+    connectCpuMicros,
     loadCpuPercent,
     rssBaseline,
     heapBaseline,
@@ -124,25 +138,26 @@ async function measure(side: 'ours' | 'peer'): Promise<SideResult> {
     heapPerConnection: (heapAfter - heapBaseline) / opened.connected,
     idleCpuPercent,
     ramp,
+    load: out.load(watch.stop()),
   };
-  console.log(`${side}: ${JSON.stringify(r)}`);
+  console.log(`${side} (run ${run}): ${JSON.stringify({ ...r, ramp: undefined })}`);
   return r;
 }
 
-const results = await group.eachSide(sides, measure);
+const results = await group.eachRunEachSide(sides, runs, measure);
 out.data.sides = results;
-const o = results.ours;
-const p = results.peer;
-const v = (r: SideResult | undefined, f: (r: SideResult) => number) => (r ? f(r) : null);
+/** Each side's value per run. */
+const per = (f: (r: SideResult) => number | null) => Object.fromEntries(sides.map((s) => [s, (results[s] ?? []).map(f)]));
 const kb = 1024;
-const perGb = (r: SideResult) => 2 ** 30 / r.rssPerConnection;
-out.note('ours: ROLE=gateway on the real backends (presence in Redis, contacts read from Cassandra on connect); peer: Socket.IO + redis-adapter, JWT check and a room per user');
+out.note('ours: ROLE=gateway on the real backends (presence in Redis, contacts read from Cassandra on connect); socketio: Socket.IO + redis-adapter, JWT check and a room per user; centrifugo: the Redis engine, a personal channel per user with history');
+out.note('heap: V8 heap used for the Node servers, Go heap in use for Centrifugo; memory after a full collection on every side (Centrifugo: three, a second apart, through /debug/pprof/heap?gc=1)');
 out.finish([
-  row('connections held', 'count', v(o, (r) => r.connected), v(p, (r) => r.connected), { target: '100,000 on one process', met: o ? o.connected >= 100_000 : undefined }),
-  row('RSS per connection', 'KiB', v(o, (r) => r.rssPerConnection / kb), v(p, (r) => r.rssPerConnection / kb), { lowerIsBetter: true, target: '<= 8 KiB', met: o ? o.rssPerConnection / kb <= 8 : undefined }),
-  row('V8 heap per connection', 'KiB', v(o, (r) => r.heapPerConnection / kb), v(p, (r) => r.heapPerConnection / kb), { lowerIsBetter: true }),
-  row('connections per GiB of RSS', 'count', v(o, perGb), v(p, perGb), { target: '>= 2x peer', met: o && p ? perGb(o) >= 2 * perGb(p) : undefined }),
-  row('RSS at N (total)', 'MiB', v(o, (r) => r.rss / 2 ** 20), v(p, (r) => r.rss / 2 ** 20), { lowerIsBetter: true }),
-  row('connects per second', '1/s', v(o, (r) => r.connectsPerSecond), v(p, (r) => r.connectsPerSecond)),
-  row('idle CPU at N', '% of a core', v(o, (r) => r.idleCpuPercent), v(p, (r) => r.idleCpuPercent), { lowerIsBetter: true }),
+  row('connections held', 'count', per((r) => r.connected), { target: '100,000 on one process', met: (v) => v >= 100_000 }),
+  row('RSS per connection', 'KiB', per((r) => r.rssPerConnection / kb), { lowerIsBetter: true, target: '<= 8 KiB', met: (v) => v <= 8 }),
+  row('heap per connection', 'KiB', per((r) => r.heapPerConnection / kb), { lowerIsBetter: true }),
+  row('connections per GiB of RSS', 'count', per((r) => 2 ** 30 / r.rssPerConnection)),
+  row('RSS at N (total)', 'MiB', per((r) => r.rss / 2 ** 20), { lowerIsBetter: true }),
+  row('connects per second', '1/s', per((r) => r.connectsPerSecond)),
+  row('server CPU per connect', 'µs', per((r) => r.connectCpuMicros), { lowerIsBetter: true }),
+  row('idle CPU at N', '% of a core', per((r) => r.idleCpuPercent), { lowerIsBetter: true }),
 ]);
