@@ -1,4 +1,4 @@
-import type { TokenBucket } from '@chat4all/core';
+import type { TokenBucket, peekEvent } from '@chat4all/core';
 import type { WebSocket } from 'ws';
 
 /** Close codes of the wire contract. */
@@ -13,12 +13,21 @@ export const CLOSE = {
 } as const;
 
 /**
+ * A payload on its way to connections: its event read once and, when it goes to more than one
+ * connection, its bytes encoded once (a Buffer every socket writes as it is, as a text frame).
+ */
+export interface Outgoing {
+  data: string | Buffer;
+  ev: ReturnType<typeof peekEvent>;
+}
+
+/**
  * One client connection. Kept small: a gateway holds many thousands of them. While a connection
  * catches up, live payloads wait in `pending` so none is lost or sent ahead of the replay.
  */
 export class Connection {
   alive = true;
-  pending: string[] | null = null;
+  pending: Outgoing[] | null = null;
   closed = false;
   /** The last event delivered, to catch up from if the broker missed some. */
   lastEventId: string | undefined;

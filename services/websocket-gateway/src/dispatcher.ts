@@ -13,7 +13,7 @@ import {
 } from '@chat4all/core';
 import type { Logger } from 'pino';
 import { parseClientFrame } from './client-frames.js';
-import { CLOSE, type Connection } from './connection.js';
+import { CLOSE, type Connection, type Outgoing } from './connection.js';
 import type { DeliveryReceipts } from './delivery-receipts.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PresenceNotifier } from './presence-notifier.js';
@@ -44,6 +44,8 @@ const TYPING_INTERVAL_MS = 3000;
 const CATCH_UP_FOR_MS = 60_000;
 /** Live payloads a connection may have waiting while it catches up; beyond them it is closed (1012). */
 const MAX_PENDING = 10_000;
+/** ws.send options for a payload encoded once: its Buffer goes out as a text frame. */
+const TEXT = { binary: false } as const;
 
 /**
  * Keeps the connections of this gateway by user, subscribes the broker to exactly those users,
@@ -102,14 +104,14 @@ export class Dispatcher {
     for (const payload of replay) {
       const ev = peekEvent(payload);
       last = ev?.event_id;
-      this.deliver(conn, payload, ev);
+      this.deliver(conn, { data: payload, ev });
     }
     const pending = conn.pending ?? [];
     conn.pending = null;
-    for (const payload of pending) {
-      const ev = peekEvent(payload);
-      if (last !== undefined && typeof ev?.event_id === 'string' && compareEventIds(ev.event_id, last) <= 0) continue;
-      this.deliver(conn, payload, ev);
+    for (const out of pending) {
+      const id = out.ev?.event_id;
+      if (last !== undefined && typeof id === 'string' && compareEventIds(id, last) <= 0) continue;
+      this.deliver(conn, out);
     }
   }
 
@@ -200,27 +202,31 @@ export class Dispatcher {
     return this.users.get(userId)?.size ?? 0;
   }
 
-  /** A payload from the broker for one user: to each of the user's connections here. */
+  /**
+   * A payload from the broker for one user: to each of the user's connections here. It is parsed
+   * once and, for several connections, UTF-8 encoded once: every socket writes the same Buffer.
+   */
   onBrokerMessage(userId: string, payload: string): void {
     this.o.metrics.brokerMessages.inc();
     const set = this.users.get(userId);
     if (!set) return;
     const ev = peekEvent(payload);
     if (typeof ev?.event_id === 'string') this.o.metrics.pubsubLag.observe(Math.max(0, this.o.now() - eventIdTime(ev.event_id)) / 1000);
+    const out: Outgoing = { data: set.size > 1 ? Buffer.from(payload) : payload, ev };
     for (const conn of set) {
-      if (conn.pending) conn.pending.push(payload);
-      else this.deliver(conn, payload, ev);
+      if (conn.pending) conn.pending.push(out);
+      else this.deliver(conn, out);
     }
   }
 
-  private deliver(conn: Connection, payload: string, ev: ReturnType<typeof peekEvent>): void {
+  private deliver(conn: Connection, { data, ev }: Outgoing): void {
     const type = typeof ev?.type === 'string' ? ev.type : 'unknown';
     const isNewMessage = type === 'new_message' && typeof ev?.message_id === 'string';
     const ack =
       isNewMessage && ev.sender_id !== conn.userId
         ? () => this.o.receipts.delivered(ev.message_id as string, ev.conversation_id as string, conn.userId)
         : undefined;
-    if (!this.sendFrame(conn, payload, type, ack)) return;
+    if (!this.sendFrame(conn, data, type, ack)) return;
     if (typeof ev?.event_id === 'string') conn.lastEventId = ev.event_id;
     if (isNewMessage && typeof ev.created_at === 'string') {
       this.o.metrics.deliveryLatency.observe(Math.max(0, this.o.now() - Date.parse(ev.created_at)) / 1000);
@@ -228,14 +234,14 @@ export class Dispatcher {
   }
 
   /** Sends one frame; closes a connection that cannot keep up (4008). */
-  private sendFrame(conn: Connection, payload: string, type: string, onWritten?: () => void): boolean {
+  private sendFrame(conn: Connection, payload: string | Buffer, type: string, onWritten?: () => void): boolean {
     if (conn.closed) return false;
     if (conn.ws.bufferedAmount > this.o.maxBufferedBytes) {
       this.o.metrics.connectionErrors.inc({ reason: 'slow_consumer' });
       conn.close(CLOSE.slowConsumer, 'slow consumer');
       return false;
     }
-    conn.ws.send(payload, onWritten && ((err) => err === undefined || err === null ? onWritten() : undefined));
+    conn.ws.send(payload, TEXT, onWritten && ((err) => err === undefined || err === null ? onWritten() : undefined));
     this.o.metrics.notificationsSent.inc({ type });
     return true;
   }

@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import {
-  type BrokerListener,
-  MemoryBroker,
-  MemoryBrokerHub,
-  MemoryConversationStore,
-  MemoryEventLog,
-  MemoryMessageStore,
-  MemoryPresence,
-  MemoryUserStore,
-  TokenService,
-  UuidV7Generator,
-  unavailable,
-} from '@chat4all/core';
+import { type BrokerListener, MemoryBroker, UuidV7Generator, unavailable } from '@chat4all/core';
 import { waitFor } from '@chat4all/core/testing';
-import pino from 'pino';
 import { Registry } from 'prom-client';
 import WebSocket from 'ws';
 import { WebSocketGateway } from '../src/index.js';
+import { memoryBackends } from './helpers.js';
 
 /** A broker that, like Redis in a failover, loses its subscription and cannot read history for a while. */
 class FailoverBroker extends MemoryBroker {
@@ -46,21 +34,10 @@ after(async () => {
 
 describe('catch-up after the broker lost its subscriptions', () => {
   it('retries a failing history read and keeps every connection open, losing nothing', async () => {
-    const hub = new MemoryBrokerHub();
+    const b = memoryBackends();
+    const { hub, users, tokens } = b;
     const broker = new FailoverBroker(hub);
-    const users = new MemoryUserStore();
-    const tokens = new TokenService({ secret: 'a-test-secret-that-is-at-least-32-bytes' });
-    const gateway = new WebSocketGateway({
-      tokens,
-      users,
-      broker,
-      presence: new MemoryPresence(),
-      eventLog: new MemoryEventLog(),
-      conversations: new MemoryConversationStore(),
-      messages: new MemoryMessageStore(),
-      logger: pino({ level: 'silent' }),
-      registry: new Registry(),
-    });
+    const gateway = new WebSocketGateway({ ...b, broker, registry: new Registry() });
     gateways.push(gateway);
     const port = await gateway.listen(0, '127.0.0.1');
     const publisher = new MemoryBroker(hub);

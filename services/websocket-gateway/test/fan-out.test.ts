@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { MemoryBroker, UuidV7Generator } from '@chat4all/core';
+import { waitFor } from '@chat4all/core/testing';
+import { Registry } from 'prom-client';
+import WebSocket from 'ws';
+import { Connection } from '../src/connection.js';
+import { DeliveryReceipts } from '../src/delivery-receipts.js';
+import { Dispatcher } from '../src/dispatcher.js';
+import { WebSocketGateway } from '../src/index.js';
+import { GatewayMetrics } from '../src/metrics.js';
+import { PresenceNotifier } from '../src/presence-notifier.js';
+import { memoryBackends, silentLogger as logger } from './helpers.js';
+
+const ids = new UuidV7Generator();
+
+/** What a socket was asked to send: the data as given and whether as a binary frame. */
+interface Sent {
+  data: unknown;
+  binary: boolean;
+}
+
+/** Stands in for a ws socket: records each send with ws's own rule for the frame's opcode. */
+function fakeSocket(bufferedAmount = 0) {
+  const sent: Sent[] = [];
+  const closes: number[] = [];
+  const ws = {
+    bufferedAmount,
+    send(data: unknown, options?: { binary?: boolean } | (() => void), cb?: (err?: Error) => void) {
+      const opts = typeof options === 'object' ? options : {};
+      sent.push({ data, binary: opts.binary ?? typeof data !== 'string' });
+      (typeof options === 'function' ? options : cb)?.();
+    },
+    close(code: number) {
+      closes.push(code);
+    },
+    terminate() {},
+    ping() {},
+  };
+  return { ws, sent, closes };
+}
+
+function dispatcher() {
+  const b = memoryBackends();
+  const { broker, presence, eventLog, conversations } = b;
+  const registry = new Registry();
+  const metrics = new GatewayMetrics(registry);
+  const now = Date.now;
+  const d = new Dispatcher({
+    ...b,
+    metrics,
+    receipts: new DeliveryReceipts({ eventLog, logger, now }),
+    presenceNotifier: new PresenceNotifier({ presence, conversations, broker, logger, now }),
+    now,
+    presenceTtlMs: 60_000,
+    maxBufferedBytes: 1000,
+  });
+  return { d, registry };
+}
+
+const event = (content: string) => JSON.stringify({ type: 'message_status', event_id: `${Date.now()}-0`, message_id: ids.next(), status: 'READ', content });
+
+describe('fan-out of one payload to the devices of a user', () => {
+  it('encodes the payload once: every device gets the same Buffer, as a text frame', async () => {
+    const { d, registry } = dispatcher();
+    const userId = ids.next();
+    const devices = Array.from({ length: 4 }, () => fakeSocket());
+    for (const { ws } of devices) await d.add(new Connection(ws as unknown as WebSocket, ids.next(), userId, Date.now() + 60_000), undefined);
+    const payload = event('héllo ✓');
+    d.onBrokerMessage(userId, payload);
+    const frames = devices.map(({ sent }) => sent.at(-1)!);
+    assert.ok(Buffer.isBuffer(frames[0]!.data), 'encoded to a Buffer');
+    for (const f of frames) {
+      assert.equal(f.data, frames[0]!.data, 'the same Buffer instance on every socket');
+      assert.equal(f.binary, false, 'sent as a text frame');
+    }
+    assert.equal((frames[0]!.data as Buffer).toString('utf8'), payload);
+    assert.match(await registry.metrics(), /^notifications_sent_total\{type="message_status"\} 4$/m);
+  });
+
+  it('still closes a slow consumer among them (4008) and sends to the others', async () => {
+    const { d, registry } = dispatcher();
+    const userId = ids.next();
+    const fast = fakeSocket();
+    const slow = fakeSocket(5000);
+    for (const { ws } of [fast, slow]) await d.add(new Connection(ws as unknown as WebSocket, ids.next(), userId, Date.now() + 60_000), undefined);
+    const before = slow.sent.length;
+    d.onBrokerMessage(userId, event('x'));
+    assert.equal(slow.sent.length, before, 'nothing more written to the slow consumer');
+    assert.deepEqual(slow.closes, [4008]);
+    assert.ok(Buffer.isBuffer(fast.sent.at(-1)!.data));
+    assert.match(await registry.metrics(), /^connection_errors_total\{reason="slow_consumer"\} 1$/m);
+  });
+});
+
+describe('frames of a user with several devices on a real socket', () => {
+  const gateways: WebSocketGateway[] = [];
+  const sockets: WebSocket[] = [];
+  after(async () => {
+    for (const s of sockets) s.terminate();
+    await Promise.all(gateways.map((g) => g.close()));
+  });
+
+  it('arrive as text frames, once each and in order, on every device', async () => {
+    const b = memoryBackends();
+    const { hub, users, tokens } = b;
+    const gateway = new WebSocketGateway({ ...b, registry: new Registry() });
+    gateways.push(gateway);
+    const port = await gateway.listen(0, '127.0.0.1');
+    const user = { user_id: ids.next(), username: `fan_${Date.now()}`, display_name: 'f', created_at: new Date().toISOString(), password_hash: 'x' };
+    await users.create(user);
+    const token = tokens.issue(user.user_id, user.username);
+    const devices = await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/notifications?token=${token}`);
+        sockets.push(ws);
+        const frames: { binary: boolean; frame: { type: string; content?: string } }[] = [];
+        ws.on('message', (d, binary) => frames.push({ binary, frame: JSON.parse(String(d)) }));
+        await waitFor(() => frames.some((f) => f.frame.type === 'connected'), 'connected');
+        return frames;
+      }),
+    );
+    const publisher = new MemoryBroker(hub);
+    const contents = ['one', 'twø', 'three'];
+    for (const content of contents) {
+      await publisher.publish([{ userId: user.user_id, body: { type: 'new_message', message_id: ids.next(), conversation_id: ids.next(), sender_id: ids.next(), content, created_at: new Date().toISOString() } }]);
+    }
+    for (const frames of devices) {
+      await waitFor(() => frames.filter((f) => f.frame.type === 'new_message').length === contents.length, 'every message on every device');
+      assert.ok(frames.every((f) => !f.binary), 'text frames only');
+      assert.deepEqual(frames.filter((f) => f.frame.type === 'new_message').map((f) => f.frame.content), contents);
+    }
+  });
+});
