@@ -37,8 +37,13 @@ export interface DispatcherOptions {
 }
 
 const REPLAY_PAGE = 1000;
-/** Connections a heartbeat handles before it lets the event loop run. */
-const HEARTBEAT_SLICE = 500;
+/**
+ * Connections a heartbeat handles before it lets the event loop run: each is a ping (one socket
+ * write), so a slice holds the loop for a few milliseconds at most (500 held it for 20-80 ms).
+ */
+const HEARTBEAT_SLICE = 100;
+/** Connections whose presence one refresh (one Redis pipeline) renews. */
+const REFRESH_BATCH = 1000;
 const TYPING_INTERVAL_MS = 3000;
 /** How long a failing catch-up after a resubscription is retried before its connections are closed. */
 const CATCH_UP_FOR_MS = 60_000;
@@ -224,7 +229,9 @@ export class Dispatcher {
     const isNewMessage = type === 'new_message' && typeof ev?.message_id === 'string';
     const ack =
       isNewMessage && ev.sender_id !== conn.userId
-        ? () => this.o.receipts.delivered(ev.message_id as string, ev.conversation_id as string, conn.userId)
+        ? (err?: Error | null) => {
+            if (!err) this.o.receipts.delivered(ev.message_id as string, ev.conversation_id as string, conn.userId);
+          }
         : undefined;
     if (!this.sendFrame(conn, data, type, ack)) return;
     if (typeof ev?.event_id === 'string') conn.lastEventId = ev.event_id;
@@ -233,16 +240,16 @@ export class Dispatcher {
     }
   }
 
-  /** Sends one frame; closes a connection that cannot keep up (4008). */
-  private sendFrame(conn: Connection, payload: string | Buffer, type: string, onWritten?: () => void): boolean {
+  /** Sends one frame; closes a connection that cannot keep up (4008). `written` is called once it is written (with an error if it was not). */
+  private sendFrame(conn: Connection, payload: string | Buffer, type: string, written?: (err?: Error | null) => void): boolean {
     if (conn.closed) return false;
     if (conn.ws.bufferedAmount > this.o.maxBufferedBytes) {
       this.o.metrics.connectionErrors.inc({ reason: 'slow_consumer' });
       conn.close(CLOSE.slowConsumer, 'slow consumer');
       return false;
     }
-    conn.ws.send(payload, TEXT, onWritten && ((err) => err === undefined || err === null ? onWritten() : undefined));
-    this.o.metrics.notificationsSent.inc({ type });
+    conn.ws.send(payload, TEXT, written);
+    this.o.metrics.frameSent(type);
     return true;
   }
 
@@ -296,20 +303,35 @@ export class Dispatcher {
 
   /**
    * Closes dead, silent and expired connections, pings the rest, refreshes their presence. Works
-   * in slices of HEARTBEAT_SLICE connections and lets the event loop run between them, so a sweep
-   * of many thousands of connections does not hold up deliveries. One sweep at a time.
+   * in slices of HEARTBEAT_SLICE connections spread over `spreadMs` (the event loop runs between
+   * them), so a sweep of many thousands of connections neither holds up deliveries nor takes the
+   * CPU in one burst. Every connection is visited at about the same point of each sweep, so the
+   * time it has to answer a ping stays one heartbeat period. One sweep at a time.
    */
-  async heartbeat(presenceTtlMs: number): Promise<void> {
+  async heartbeat(presenceTtlMs: number, spreadMs = 0): Promise<void> {
     if (this.sweeping) return;
     this.sweeping = true;
     const refreshes: Promise<void>[] = [];
     const refresh = (live: { userId: string; connectionId: string }[]) =>
       refreshes.push(this.o.presence.refresh(live, presenceTtlMs).catch((err: unknown) => this.o.logger.warn({ err }, 'presence refresh failed')));
     try {
-      const now = this.o.now();
+      // Slice i starts at `i * step` after the start, or at once when the sweep is behind that.
+      const start = this.o.now();
+      const step = spreadMs / Math.max(1, Math.ceil(this.count / HEARTBEAT_SLICE));
+      let slice = 0;
       let live: { userId: string; connectionId: string }[] = [];
       let inSlice = 0;
       for (const set of this.users.values()) {
+        if (inSlice >= HEARTBEAT_SLICE) {
+          if (live.length >= REFRESH_BATCH) {
+            refresh(live);
+            live = [];
+          }
+          inSlice = 0;
+          const wait = start + ++slice * step - this.o.now();
+          await new Promise<void>((resolve) => (wait >= 1 ? setTimeout(resolve, wait) : setImmediate(resolve)));
+        }
+        const now = this.o.now();
         for (const conn of set) {
           inSlice++;
           if (conn.closed) continue;
@@ -326,12 +348,6 @@ export class Dispatcher {
           conn.alive = false;
           conn.ws.ping();
           live.push({ userId: conn.userId, connectionId: conn.id });
-        }
-        if (inSlice >= HEARTBEAT_SLICE) {
-          refresh(live);
-          live = [];
-          inSlice = 0;
-          await new Promise<void>((resolve) => setImmediate(resolve));
         }
       }
       refresh(live);

@@ -159,7 +159,9 @@ export class WebSocketGateway {
     });
     this.server = server;
     const hb = this.options.heartbeatMs ?? 15_000;
-    this.heartbeat = setInterval(() => void this.dispatcher.heartbeat(this.options.presenceTtlMs ?? 60_000), hb);
+    // Each sweep is spread over a third of the period: its pings and presence refreshes go out
+    // in small slices instead of one burst that would delay deliveries.
+    this.heartbeat = setInterval(() => void this.dispatcher.heartbeat(this.options.presenceTtlMs ?? 60_000, hb / 3), hb);
     this.heartbeat.unref();
     const address = server.address();
     return typeof address === 'object' && address ? address.port : port;

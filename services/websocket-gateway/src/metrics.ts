@@ -36,6 +36,8 @@ export class GatewayMetrics {
   readonly replayedEvents: Counter<'recovered'>;
   readonly clientFrames: Counter<'type'>;
   readonly brokerMessages: Counter;
+  /** notificationsSent per frame type, looked up once: a label lookup hashes its labels on every call. */
+  private readonly sentByType = new Map<string, Counter.Internal>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -51,5 +53,16 @@ export class GatewayMetrics {
     this.replayedEvents = new Counter({ name: 'catchup_events_replayed_total', help: 'Events replayed to reconnecting clients', labelNames: ['recovered'], registers });
     this.brokerMessages = new Counter({ name: 'websocket_broker_messages_total', help: 'Payloads received from the broker (only for users connected to this gateway)', registers });
     this.clientFrames = new Counter({ name: 'websocket_client_frames_total', help: 'Frames received from clients, by type (invalid for unparseable ones)', labelNames: ['type'], registers });
+  }
+
+  /** Counts one frame of `type` pushed to a client. */
+  frameSent(type: string): void {
+    let child = this.sentByType.get(type);
+    if (!child) {
+      // Frame types are few; past a hundred (a misbehaving publisher) they are counted uncached.
+      if (this.sentByType.size >= 100) return this.notificationsSent.inc({ type });
+      this.sentByType.set(type, (child = this.notificationsSent.labels({ type })));
+    }
+    child.inc();
   }
 }

@@ -5,58 +5,10 @@ import { waitFor } from '@chat4all/core/testing';
 import { Registry } from 'prom-client';
 import WebSocket from 'ws';
 import { Connection } from '../src/connection.js';
-import { DeliveryReceipts } from '../src/delivery-receipts.js';
-import { Dispatcher } from '../src/dispatcher.js';
 import { WebSocketGateway } from '../src/index.js';
-import { GatewayMetrics } from '../src/metrics.js';
-import { PresenceNotifier } from '../src/presence-notifier.js';
-import { memoryBackends, silentLogger as logger } from './helpers.js';
+import { dispatcher, fakeSocket, memoryBackends } from './helpers.js';
 
 const ids = new UuidV7Generator();
-
-/** What a socket was asked to send: the data as given and whether as a binary frame. */
-interface Sent {
-  data: unknown;
-  binary: boolean;
-}
-
-/** Stands in for a ws socket: records each send with ws's own rule for the frame's opcode. */
-function fakeSocket(bufferedAmount = 0) {
-  const sent: Sent[] = [];
-  const closes: number[] = [];
-  const ws = {
-    bufferedAmount,
-    send(data: unknown, options?: { binary?: boolean } | (() => void), cb?: (err?: Error) => void) {
-      const opts = typeof options === 'object' ? options : {};
-      sent.push({ data, binary: opts.binary ?? typeof data !== 'string' });
-      (typeof options === 'function' ? options : cb)?.();
-    },
-    close(code: number) {
-      closes.push(code);
-    },
-    terminate() {},
-    ping() {},
-  };
-  return { ws, sent, closes };
-}
-
-function dispatcher() {
-  const b = memoryBackends();
-  const { broker, presence, eventLog, conversations } = b;
-  const registry = new Registry();
-  const metrics = new GatewayMetrics(registry);
-  const now = Date.now;
-  const d = new Dispatcher({
-    ...b,
-    metrics,
-    receipts: new DeliveryReceipts({ eventLog, logger, now }),
-    presenceNotifier: new PresenceNotifier({ presence, conversations, broker, logger, now }),
-    now,
-    presenceTtlMs: 60_000,
-    maxBufferedBytes: 1000,
-  });
-  return { d, registry };
-}
 
 const event = (content: string) => JSON.stringify({ type: 'message_status', event_id: `${Date.now()}-0`, message_id: ids.next(), status: 'READ', content });
 

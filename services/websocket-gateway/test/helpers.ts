@@ -1,5 +1,10 @@
 import { MemoryBroker, MemoryBrokerHub, MemoryConversationStore, MemoryEventLog, MemoryMessageStore, MemoryPresence, MemoryUserStore, TokenService } from '@chat4all/core';
 import pino from 'pino';
+import { Registry } from 'prom-client';
+import { DeliveryReceipts } from '../src/delivery-receipts.js';
+import { Dispatcher } from '../src/dispatcher.js';
+import { GatewayMetrics } from '../src/metrics.js';
+import { PresenceNotifier } from '../src/presence-notifier.js';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -16,4 +21,54 @@ export function memoryBackends(hub = new MemoryBrokerHub()) {
     messages: new MemoryMessageStore(),
     logger: silentLogger,
   };
+}
+
+/** What a socket was asked to send: the data as given and whether as a binary frame. */
+interface Sent {
+  data: unknown;
+  binary: boolean;
+}
+
+/** Stands in for a ws socket: records each send with ws's own rule for the frame's opcode. */
+export function fakeSocket(bufferedAmount = 0) {
+  const sent: Sent[] = [];
+  const closes: number[] = [];
+  const counts = { pings: 0, terminated: 0 };
+  const ws = {
+    bufferedAmount,
+    send(data: unknown, options?: { binary?: boolean } | (() => void), cb?: (err?: Error) => void) {
+      const opts = typeof options === 'object' ? options : {};
+      sent.push({ data, binary: opts.binary ?? typeof data !== 'string' });
+      (typeof options === 'function' ? options : cb)?.();
+    },
+    close(code: number) {
+      closes.push(code);
+    },
+    terminate() {
+      counts.terminated++;
+    },
+    ping() {
+      counts.pings++;
+    },
+  };
+  return { ws, sent, closes, counts };
+}
+
+/** A dispatcher on memory backends, its metrics in `registry`. */
+export function dispatcher() {
+  const b = memoryBackends();
+  const { broker, presence, eventLog, conversations } = b;
+  const registry = new Registry();
+  const metrics = new GatewayMetrics(registry);
+  const now = () => Date.now();
+  const d = new Dispatcher({
+    ...b,
+    metrics,
+    receipts: new DeliveryReceipts({ eventLog, logger: silentLogger, now }),
+    presenceNotifier: new PresenceNotifier({ presence, conversations, broker, logger: silentLogger, now }),
+    now,
+    presenceTtlMs: 60_000,
+    maxBufferedBytes: 1000,
+  });
+  return { d, registry };
 }
