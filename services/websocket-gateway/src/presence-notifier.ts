@@ -1,4 +1,4 @@
-import type { Broker, ConversationStore, Presence, PresenceFrame } from '@chat4all/core';
+import type { Broker, ConversationStore, EphemeralDelivery, Presence, PresenceFrame } from '@chat4all/core';
 import type { Logger } from 'pino';
 
 export interface PresenceNotifierOptions {
@@ -11,67 +11,136 @@ export interface PresenceNotifierOptions {
   intervalMs?: number;
   /** Conversations read to find a user's contacts. @default 500 */
   maxConversations?: number;
+  /**
+   * Changes falling due within this window are handled together: one presence read, one publish.
+   * @default 100
+   */
+  batchMs?: number;
+  /** A user's contacts are remembered this long (as long as the conversation cache trusts an entry). @default 30_000 */
+  contactsTtlMs?: number;
+  /** Users whose contacts are remembered at most; beyond it the oldest are forgotten. @default 20_000 */
+  maxContacts?: number;
 }
 
 interface UserState {
   published?: PresenceFrame['status'];
   at: number;
-  timer?: NodeJS.Timeout;
+  /** Waiting in a batch. */
+  due: boolean;
 }
+
+/** Contacts' reads in flight at most while a batch is handled. */
+const CONTACT_READS = 32;
+/** Presence frames per publish at most. */
+const FRAMES_PER_PUBLISH = 5000;
 
 /**
  * Tells a user's contacts (the members of their conversations) when the user comes online or goes
  * offline. Changes are coalesced: at most one event per user per interval, and when the interval
  * ends the event carries the state the user is in then, so a flapping connection yields at most
  * one event per interval and none when it ends where it started.
+ *
+ * Off the connect path: a change only marks the user due. Users falling due in the same `batchMs`
+ * window are handled together, on one timer: one presence read for all of them, their contacts
+ * from a bounded cache (read from the store, a few at a time, when missing or older than
+ * `contactsTtlMs`), and one publish of all the frames. A connect storm thus costs a few Redis
+ * round trips per window rather than a timer, a presence read, a conversation listing and a
+ * publish per user.
  */
 export class PresenceNotifier {
   private readonly users = new Map<string, UserState>();
+  /** Users due, by the end of the batch window they fall in; each window has one timer. */
+  private readonly batches = new Map<number, { users: string[]; timer: NodeJS.Timeout }>();
+  private readonly contacts = new Map<string, { ids: string[]; at: number }>();
   private readonly intervalMs: number;
+  private readonly batchMs: number;
 
   constructor(private readonly o: PresenceNotifierOptions) {
     this.intervalMs = o.intervalMs ?? 5000;
+    this.batchMs = Math.max(1, o.batchMs ?? 100);
   }
 
   /** The user may have come online or gone offline. */
   changed(userId: string): void {
     let s = this.users.get(userId);
-    if (!s) this.users.set(userId, (s = { at: -Infinity }));
-    if (s.timer) return;
-    const wait = s.at + this.intervalMs - this.o.now();
-    const state = s;
-    state.timer = setTimeout(() => {
-      state.timer = undefined;
-      void this.flush(userId, state);
-    }, Math.max(0, wait));
-    state.timer.unref();
+    if (!s) this.users.set(userId, (s = { at: -Infinity, due: false }));
+    if (s.due) return;
+    s.due = true;
+    const now = this.o.now();
+    const window = Math.ceil(Math.max(now, s.at + this.intervalMs) / this.batchMs) * this.batchMs;
+    const batch = this.batches.get(window);
+    if (batch) return void batch.users.push(userId);
+    const timer = setTimeout(() => {
+      this.batches.delete(window);
+      void this.flush(users);
+    }, window - now);
+    timer.unref();
+    const users = [userId];
+    this.batches.set(window, { users, timer });
   }
 
-  private async flush(userId: string, s: UserState): Promise<void> {
+  private async flush(userIds: string[]): Promise<void> {
+    for (const u of userIds) this.users.get(u)!.due = false;
     try {
-      const online = await this.o.presence.online([userId]);
-      const status: PresenceFrame['status'] = online.has(userId) ? 'online' : 'offline';
-      if (status === s.published) return;
-      s.published = status;
-      s.at = this.o.now();
-      const convs = await this.o.conversations.listForUser(userId, this.o.maxConversations ?? 500);
-      const contacts = new Set(convs.flatMap((c) => c.members));
-      contacts.delete(userId);
-      const frame: PresenceFrame = { type: 'presence', user_id: userId, status, at: new Date(s.at).toISOString() };
-      await this.o.broker.publishEphemeral([...contacts].map((c) => ({ userId: c, frame })));
+      const online = await this.o.presence.online(userIds);
+      const at = this.o.now();
+      const changed: { userId: string; status: PresenceFrame['status'] }[] = [];
+      for (const userId of userIds) {
+        const s = this.users.get(userId);
+        if (!s) continue;
+        const status: PresenceFrame['status'] = online.has(userId) ? 'online' : 'offline';
+        if (status === s.published) continue;
+        s.published = status;
+        s.at = at;
+        changed.push({ userId, status });
+      }
+      const deliveries: EphemeralDelivery[] = [];
+      for (let i = 0; i < changed.length; i += CONTACT_READS) {
+        await Promise.all(
+          changed.slice(i, i + CONTACT_READS).map(async ({ userId, status }) => {
+            const frame: PresenceFrame = { type: 'presence', user_id: userId, status, at: new Date(at).toISOString() };
+            try {
+              for (const c of await this.contactsOf(userId)) deliveries.push({ userId: c, frame });
+            } catch (err) {
+              this.o.logger.warn({ err, user_id: userId }, 'presence event not published');
+            }
+          }),
+        );
+      }
+      for (let i = 0; i < deliveries.length; i += FRAMES_PER_PUBLISH) await this.o.broker.publishEphemeral(deliveries.slice(i, i + FRAMES_PER_PUBLISH));
     } catch (err) {
-      this.o.logger.warn({ err, user_id: userId }, 'presence event not published');
+      this.o.logger.warn({ err, users: userIds.length }, 'presence events not published');
     }
   }
 
-  /** Forgets users whose last event is older than the interval (bounds memory). */
+  /** The other members of the user's conversations, remembered for contactsTtlMs. */
+  private async contactsOf(userId: string): Promise<string[]> {
+    const now = this.o.now();
+    const known = this.contacts.get(userId);
+    if (known && now - known.at < (this.o.contactsTtlMs ?? 30_000)) return known.ids;
+    const convs = await this.o.conversations.listForUser(userId, this.o.maxConversations ?? 500);
+    const set = new Set(convs.flatMap((c) => c.members));
+    set.delete(userId);
+    const ids = [...set];
+    this.contacts.delete(userId);
+    this.contacts.set(userId, { ids, at: now });
+    if (this.contacts.size > (this.o.maxContacts ?? 20_000)) this.contacts.delete(this.contacts.keys().next().value as string);
+    return ids;
+  }
+
+  /** Forgets users whose last event is older than the interval, and contacts past their time (bounds memory). */
   sweep(): void {
-    const old = this.o.now() - this.intervalMs;
-    for (const [u, s] of this.users) if (!s.timer && s.at < old) this.users.delete(u);
+    const now = this.o.now();
+    const old = now - this.intervalMs;
+    for (const [u, s] of this.users) if (!s.due && s.at < old) this.users.delete(u);
+    const stale = now - (this.o.contactsTtlMs ?? 30_000);
+    for (const [u, c] of this.contacts) if (c.at < stale) this.contacts.delete(u);
   }
 
   close(): void {
-    for (const s of this.users.values()) clearTimeout(s.timer);
+    for (const b of this.batches.values()) clearTimeout(b.timer);
+    this.batches.clear();
     this.users.clear();
+    this.contacts.clear();
   }
 }
