@@ -80,7 +80,7 @@ export class RedisBroker implements Broker {
     const prefix = options.redis.keyPrefix ?? '';
     this.channelPrefix = `${prefix}notifications:`;
     this.streamPrefix = `${prefix}events:`;
-    this.commands = createRedisClient(options.redis, 'chat4all-broker', { autoPipelining: true });
+    this.commands = createRedisClient(options.redis, 'chat4all-broker');
     this.subscriber = createRedisClient(options.redis, 'chat4all-broker-sub');
     this.watches = [
       new ConnectionWatch(this.commands, 'commands', this.logger),

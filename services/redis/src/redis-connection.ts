@@ -84,12 +84,9 @@ export function reconnectDelay(times: number): number {
  * one without an answer rejects after COMMAND_TIMEOUT_MS. The caller turns those into `unavailable`
  * (toUnavailable) and retries later; the client keeps reconnecting by itself until closed.
  */
-export function createRedisClient(options: RedisOptions, connectionName: string, extra: { autoPipelining?: boolean } = {}): Redis {
+export function createRedisClient(options: RedisOptions, connectionName: string): Redis {
   const common: IORedisOptions = {
     connectionName,
-    // Commands issued in the same event-loop turn (many connects arriving together, say) go out
-    // as one pipeline: one write and one read of the socket instead of one per command.
-    enableAutoPipelining: extra.autoPipelining ?? false,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,

@@ -43,7 +43,7 @@ export class RedisPresence implements Presence {
   constructor(options: RedisPresenceOptions) {
     const logger = options.logger.child({ backend: 'redis', component: 'presence' });
     this.keyPrefix = `${options.redis.keyPrefix ?? ''}presence:`;
-    this.client = createRedisClient(options.redis, 'chat4all-presence', { autoPipelining: true });
+    this.client = createRedisClient(options.redis, 'chat4all-presence');
     this.watch = new ConnectionWatch(this.client, 'commands', logger);
     defineScripts(this.client, ['presence-connect', 'presence-disconnect', 'presence-refresh', 'presence-online']);
   }
