@@ -97,7 +97,7 @@ export function loadConfig(env: Env, isTty = false): ServerConfig {
     historyMaxEvents: int(env, 'HISTORY_MAX_EVENTS', 1000, 1000, 100_000),
     historyTtlSeconds: int(env, 'HISTORY_TTL_SECONDS', 86_400, 86_400, 30 * 86_400),
     sendRateLimit: int(env, 'SEND_RATE_LIMIT', 50, 1, 1_000_000),
-    connectRateLimit: int(env, 'CONNECT_RATE_LIMIT', 500, 1, 1_000_000),
+    connectRateLimit: int(env, 'CONNECT_RATE_LIMIT', 1000, 1, 1_000_000),
     trustProxyHops: int(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
     attachmentMaxBytes: int(env, 'ATTACHMENT_MAX_BYTES', 2 * 1024 ** 3, 1, 5 * 1024 ** 4),
     attachmentLinkTtlSeconds: int(env, 'ATTACHMENT_LINK_TTL_SECONDS', 3600, 10, 7 * 86_400),

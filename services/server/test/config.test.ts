@@ -13,7 +13,7 @@ describe('server configuration', () => {
     assert.equal(c.apiPort, 8080);
     assert.equal(c.websocketPort, 8085);
     assert.equal(c.sendRateLimit, 50);
-    assert.equal(c.connectRateLimit, 500);
+    assert.equal(c.connectRateLimit, 1000);
     assert.ok(Object.isFrozen(c));
   });
 

@@ -36,7 +36,10 @@ export interface GatewayLimits {
   connectionFrames: RateLimit;
   /** Frames one user may send over all its connections here. @default { perSecond: 20, burst: 40 } */
   userFrames: RateLimit;
-  /** New connections this gateway accepts, from everyone: a reconnect storm waits its turn. @default { perSecond: 500, burst: 1000 } */
+  /**
+   * New connections this gateway accepts, from everyone: a reconnect storm waits its turn.
+   * @default { perSecond: 1000, burst: 2000 } (docs/performance.md, "Gateway hot paths")
+   */
   connects: RateLimit;
 }
 
@@ -44,7 +47,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   connectionsPerUser: 10,
   connectionFrames: { perSecond: 10, burst: 20 },
   userFrames: { perSecond: 20, burst: 40 },
-  connects: { perSecond: 500, burst: 1000 },
+  connects: { perSecond: 1000, burst: 2000 },
 };
 
 export interface GatewayOptions {
