@@ -56,6 +56,8 @@ export const INVERSION_BASE_MICROS = 3_500_000_000_000_000;
 const BUCKET_PAGE = 32;
 /** Buckets known to be listed already (per process), to skip rewriting the index row. */
 const KNOWN_BUCKETS_MAX = 10_000;
+/** Content bytes up to which a message's writes go in one batch (Cassandra warns from 5 KiB on). */
+const BATCH_BYTES_MAX = 4096;
 /** Message locations remembered (most recent first out when full). */
 const LOCATIONS_MAX = 50_000;
 
@@ -130,7 +132,9 @@ export class CassandraMessageStore implements MessageStore {
       if (await this.readRow(message.message_id, at)) return { inserted: false };
       // An earlier attempt wrote the pointer but never its row: complete it.
     }
-    await Promise.all([this.session.execute(CQL.writePointer, [message.message_id, at.conversationId, at.bucket]), this.writeRow(message, at)]);
+    await this.listBucket(at);
+    const writes = [{ cql: CQL.writePointer, params: [message.message_id, at.conversationId, at.bucket] }, ...rowWrites(message, at)];
+    await this.writeAll(writes, Buffer.byteLength(message.content) + (message.attachments ? JSON.stringify(message.attachments).length : 0));
     this.remember(message.message_id, at);
     return { inserted: true };
   }
@@ -169,10 +173,10 @@ export class CassandraMessageStore implements MessageStore {
     const before = { delivered_at: toIso(current?.['delivered_at']), read_at: toIso(current?.['read_at']) };
     const after = { delivered_at: before.delivered_at ?? at, read_at: status === 'READ' ? (before.read_at ?? at) : before.read_at };
     const stamp = invertedTimestamp(at);
-    const writes: Promise<unknown>[] = [this.writeAggregate(location, messageId, after)];
-    if (before.delivered_at === undefined) writes.push(this.session.execute(CQL.receiptDelivered, [stamp, when, messageId, userId]));
-    if (after.read_at !== before.read_at) writes.push(this.session.execute(CQL.receiptRead, [stamp, when, messageId, userId]));
-    await Promise.all(writes);
+    const writes = aggregateWrites(location, messageId, after);
+    if (before.delivered_at === undefined) writes.push({ cql: CQL.receiptDelivered, params: [stamp, when, messageId, userId] });
+    if (after.read_at !== before.read_at) writes.push({ cql: CQL.receiptRead, params: [stamp, when, messageId, userId] });
+    await this.writeAll(writes, 0);
     const changed = status === 'READ' ? before.read_at === undefined : before.delivered_at === undefined;
     return { changed, receipt: toReceipt(messageId, userId, after.delivered_at, after.read_at) };
   }
@@ -211,38 +215,22 @@ export class CassandraMessageStore implements MessageStore {
     return row && row['sender_id'] != null ? toMessage(row, at.conversationId) : undefined;
   }
 
-  /** Lists the bucket (unless this process did already), then writes the row: a stored row's bucket is always listed. */
-  private async writeRow(m: Message, at: Location): Promise<void> {
+  /** Lists the bucket unless this process did already; before the row is written, so a stored row's bucket is always listed. */
+  private async listBucket(at: Location): Promise<void> {
     const key = `${at.conversationId}\0${at.bucket}`;
-    if (!this.knownBuckets.has(key)) {
-      await this.session.execute(CQL.listBucket, [at.conversationId, at.bucket]);
-      if (this.knownBuckets.size >= KNOWN_BUCKETS_MAX) this.knownBuckets.clear();
-      this.knownBuckets.add(key);
-    }
-    await this.session.execute(CQL.insertRow, [
-      at.conversationId,
-      at.bucket,
-      m.message_id,
-      m.sender_id,
-      m.content,
-      m.attachments && m.attachments.length > 0 ? JSON.stringify(m.attachments) : undefined,
-      m.client_message_id,
-      toDate(m.created_at),
-      m.status,
-      m.sent_at === undefined ? undefined : toDate(m.sent_at),
-    ]);
-    if (m.delivered_at !== undefined || m.read_at !== undefined) {
-      await this.writeAggregate(at, m.message_id, { delivered_at: m.delivered_at, read_at: m.read_at });
-    }
+    if (this.knownBuckets.has(key)) return;
+    await this.session.execute(CQL.listBucket, [at.conversationId, at.bucket]);
+    if (this.knownBuckets.size >= KNOWN_BUCKETS_MAX) this.knownBuckets.clear();
+    this.knownBuckets.add(key);
   }
 
-  /** Offers `times` to the message's aggregate: the earliest time of each step wins. */
-  private async writeAggregate(at: Location, messageId: string, times: { delivered_at?: string | undefined; read_at?: string | undefined }): Promise<void> {
-    const writes: Promise<unknown>[] = [];
-    const key = [at.conversationId, at.bucket, messageId];
-    if (times.delivered_at !== undefined) writes.push(this.session.execute(CQL.aggregateDelivered, [invertedTimestamp(times.delivered_at), toDate(times.delivered_at), ...key]));
-    if (times.read_at !== undefined) writes.push(this.session.execute(CQL.aggregateRead, [invertedTimestamp(times.read_at), toDate(times.read_at), ...key]));
-    await Promise.all(writes);
+  /**
+   * Idempotent writes in one request (an unlogged batch), or one request each when they carry
+   * more than BATCH_BYTES_MAX of content (Cassandra warns about larger batches).
+   */
+  private async writeAll(writes: Write[], contentBytes: number): Promise<void> {
+    if (contentBytes <= BATCH_BYTES_MAX) await this.session.batch(writes);
+    else await Promise.all(writes.map((w) => this.session.execute(w.cql, w.params)));
   }
 
   /** Appends up to `need` complete messages of one bucket with ids below `before`, newest first. */
@@ -263,6 +251,40 @@ export class CassandraMessageStore implements MessageStore {
       cursor = rs.rows[rs.rowLength - 1]!['message_id'] as string;
     }
   }
+}
+
+interface Write {
+  cql: string;
+  params: unknown[];
+}
+
+/** The row of a message, and the aggregate when it carries delivered_at / read_at. */
+function rowWrites(m: Message, at: Location): Write[] {
+  const row: Write = {
+    cql: CQL.insertRow,
+    params: [
+      at.conversationId,
+      at.bucket,
+      m.message_id,
+      m.sender_id,
+      m.content,
+      m.attachments && m.attachments.length > 0 ? JSON.stringify(m.attachments) : undefined,
+      m.client_message_id,
+      toDate(m.created_at),
+      m.status,
+      m.sent_at === undefined ? undefined : toDate(m.sent_at),
+    ],
+  };
+  return [row, ...aggregateWrites(at, m.message_id, { delivered_at: m.delivered_at, read_at: m.read_at })];
+}
+
+/** Offers `times` to the message's aggregate: the earliest time of each step wins. */
+function aggregateWrites(at: Location, messageId: string, times: { delivered_at?: string | undefined; read_at?: string | undefined }): Write[] {
+  const writes: Write[] = [];
+  const key = [at.conversationId, at.bucket, messageId];
+  if (times.delivered_at !== undefined) writes.push({ cql: CQL.aggregateDelivered, params: [invertedTimestamp(times.delivered_at), toDate(times.delivered_at), ...key] });
+  if (times.read_at !== undefined) writes.push({ cql: CQL.aggregateRead, params: [invertedTimestamp(times.read_at), toDate(times.read_at), ...key] });
+  return writes;
 }
 
 function invertedTimestamp(iso: string): number {

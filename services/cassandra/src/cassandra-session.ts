@@ -115,12 +115,34 @@ export class CassandraSession implements CqlRunner {
     return this.attempt;
   }
 
-  /** Runs a prepared statement; rejects `unavailable` until connected and while no node can serve it. */
-  async execute(cql: string, params: unknown[] = [], options: RunOptions = {}): Promise<ResultSet> {
+  private assertReady(): void {
     if (!this.ready) {
       throw unavailable('cassandra_unavailable', this.closed ? 'the Cassandra session is closed' : `Cassandra is not connected (${this.lastError})`);
     }
+  }
+
+  /** Runs a prepared statement; rejects `unavailable` until connected and while no node can serve it. */
+  async execute(cql: string, params: unknown[] = [], options: RunOptions = {}): Promise<ResultSet> {
+    this.assertReady();
     return this.run(cql, params, options);
+  }
+
+  /**
+   * Runs prepared writes as one unlogged batch: one request instead of one per statement. Not
+   * atomic: a failed batch may have applied some of them, so the writes must be idempotent (the
+   * caller retries them all). Rejects `unavailable` like `execute`.
+   */
+  async batch(writes: { cql: string; params: unknown[] }[]): Promise<void> {
+    if (writes.length === 1) {
+      await this.execute(writes[0]!.cql, writes[0]!.params);
+      return;
+    }
+    this.assertReady();
+    try {
+      await this.client.batch(writes.map((w) => ({ query: w.cql, params: w.params })), { prepare: true, logged: false });
+    } catch (err) {
+      throw mapDriverError(err);
+    }
   }
 
   async run(cql: string, params: unknown[] = [], options: RunOptions = {}): Promise<ResultSet> {
