@@ -42,11 +42,14 @@ export function toLogRecord(topic: string, partition: number, m: KafkaMessage): 
   };
 }
 
+type Committer = EachBatchPayload['commitOffsetsIfNecessary'];
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * One member of a consumer group, delivering each partition's records to the handler in offset
- * order and committing a chunk's offsets only after the handler resolved for it. On a handler
+ * order and committing a chunk's offsets only after the handler resolved for it (in the
+ * background: see queueCommit). On a handler
  * failure nothing is committed: after a backoff the partition is sought back to the failed chunk,
  * which is delivered again. It outlives broker restarts and rebalances: kafkajs restarts a
  * consumer that crashed on a retriable error; on any other crash this class makes a new one.
@@ -66,6 +69,10 @@ export class KafkaGroupConsumer implements Consumer {
   private recreateTimer: NodeJS.Timeout | undefined;
   private recreateDelay = RECREATE_MIN_MS;
   private readonly delays = new Map<string, number>();
+  private readonly pendingCommits = new Map<string, { topic: string; partition: number; offset: string }>();
+  private committing: Promise<void> | undefined;
+  /** The commit function of the newest batch (of the current kafkajs consumer). */
+  private committer: Committer | undefined;
   private readonly log: Logger;
   /** Crashes seen (kafkajs' `consumer.crash` events), for tests and metrics. */
   crashes = 0;
@@ -78,6 +85,9 @@ export class KafkaGroupConsumer implements Consumer {
   async start(): Promise<void> {
     const consumer = this.options.createConsumer(async () => !this.stopped && consumer === this.consumer);
     this.consumer = consumer;
+    // Offsets the previous consumer could not commit: its partitions may be someone else's now.
+    this.pendingCommits.clear();
+    this.committer = undefined;
     this.watch(consumer);
     const abandoned = () => this.stopped || this.consumer !== consumer;
     try {
@@ -112,7 +122,8 @@ export class KafkaGroupConsumer implements Consumer {
       const consumer = this.consumer;
       this.consumer = undefined;
       this.stopping = (async () => {
-        // kafkajs' disconnect waits for the batch in flight, then leaves the group.
+        // kafkajs' disconnect waits for the batch in flight (which sends its commit), then leaves the group.
+        await this.commitsSent();
         if (consumer) await consumer.disconnect().catch((err: unknown) => this.log.warn({ err: describeKafkaError(err) }, 'disconnecting the consumer failed'));
         this.options.onStopped();
       })();
@@ -196,10 +207,47 @@ export class KafkaGroupConsumer implements Consumer {
       this.delays.delete(`${topic}:${partition}`);
       resolveOffset(last);
       const next = (BigInt(last) + 1n).toString();
-      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
+      this.queueCommit(commitOffsetsIfNecessary, topic, partition, next);
+      // Stopping: the group is left once this call returns, so the commit goes out first.
+      if (!isRunning()) await this.commitsSent();
       this.lags.set(lagKey, { topic, partition, lag: behind(next) });
       await heartbeat();
     }
+  }
+
+  /**
+   * Commits in the background, one request at a time carrying the newest offset of every partition
+   * handled since the last one: the next fetch does not wait for the commit's round trip. Only
+   * handled records are ever committed; a commit that fails (a rebalance) or never goes out (a
+   * crash) means records are delivered again, which the handler must take anyway.
+   */
+  private queueCommit(commit: Committer, topic: string, partition: number, offset: string): void {
+    this.committer = commit;
+    this.pendingCommits.set(`${topic}:${partition}`, { topic, partition, offset });
+    this.sendCommits();
+  }
+
+  private sendCommits(): void {
+    const commit = this.committer;
+    if (this.committing || this.pendingCommits.size === 0 || !commit) return;
+    const byTopic = new Map<string, { partition: number; offset: string }[]>();
+    for (const { topic, partition, offset } of this.pendingCommits.values()) byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, offset }]);
+    this.pendingCommits.clear();
+    const topics = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+    this.committing = commit({ topics })
+      .then(
+        () => undefined,
+        (err: unknown) => this.log.warn({ err: describeKafkaError(err), topics }, 'committing offsets failed; those records will be delivered again'),
+      )
+      .finally(() => {
+        this.committing = undefined;
+        this.sendCommits();
+      });
+  }
+
+  /** Resolves once every queued commit was answered. */
+  private async commitsSent(): Promise<void> {
+    while (this.committing) await this.committing;
   }
 
   /** Waits the partition's retry delay (doubling up to the maximum), heartbeating, unless stopped or sought. */

@@ -73,7 +73,7 @@ export class KafkaEventLog implements EventLog {
     this.minInsyncReplicas = options.minInsyncReplicas;
     this.appendTimeoutMs = options.appendTimeoutMs ?? 10_000;
     this.healthCheckIntervalMs = options.healthCheckIntervalMs ?? 3000;
-    this.partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? 4;
+    this.partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? this.partitions;
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 10_000;
     const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.kafka = new Kafka({

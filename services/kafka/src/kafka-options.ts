@@ -28,7 +28,11 @@ export interface KafkaEventLogOptions {
    * must take less than this. @default 10000
    */
   sessionTimeoutMs?: number;
-  /** Partitions whose handler calls may run at the same time in one consumer (never two for one partition), so a partition that retries does not hold up the others. @default 4 */
+  /**
+   * Partitions whose handler calls may run at the same time in one consumer (never two for one
+   * partition). kafkajs fetches again only once every batch of a fetch was handled, so with fewer
+   * than the partitions that have records, the batches wait for each other in turns. @default `partitions`
+   */
   partitionsConsumedConcurrently?: number;
 }
 

@@ -114,6 +114,48 @@ describe('KafkaGroupConsumer', () => {
     await consumer.stop();
   });
 
+  it('commits in the background, one request at a time with the newest offset of each partition', async () => {
+    const { consumer, fakes } = setup(async () => {});
+    await consumer.start();
+    const sent: unknown[] = [];
+    const answers: (() => void)[] = [];
+    const slowCommit = (p: EachBatchPayload, running = true): EachBatchPayload => {
+      let checks = 0;
+      // When stopping, the consumer stops running while the handler runs.
+      return {
+      ...p,
+      isRunning: () => running || checks++ === 0,
+      commitOffsetsIfNecessary: (o: unknown) => {
+        sent.push(o);
+        return new Promise<void>((r) => answers.push(r));
+      },
+      } as unknown as EachBatchPayload;
+    };
+    const run = (offsets: string[], partition: number, running = true) => {
+      const p = payload(offsets, [], []);
+      return fakes[0]!.runConfig!.eachBatch!(slowCommit({ ...p, batch: { ...p.batch, partition } } as EachBatchPayload, running));
+    };
+    // Neither batch waits for its commit; the second's offsets wait for the first commit's answer.
+    await run(['10', '11'], 3);
+    await run(['20', '21'], 3);
+    await run(['5'], 4);
+    assert.deepEqual(sent, [{ topics: [{ topic: 't', partitions: [{ partition: 3, offset: '12' }] }] }]);
+    answers.shift()!();
+    await waitFor(() => sent.length === 2, 'the next commit');
+    assert.deepEqual(sent[1], { topics: [{ topic: 't', partitions: [{ partition: 3, offset: '22' }, { partition: 4, offset: '6' }] }] });
+    // Stopping: the batch returns only once its commit was answered.
+    let returned = false;
+    const last = run(['22'], 3, false).then(() => (returned = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(returned, false);
+    answers.shift()!();
+    await waitFor(() => sent.length === 3, 'the last commit');
+    assert.deepEqual(sent[2], { topics: [{ topic: 't', partitions: [{ partition: 3, offset: '23' }] }] });
+    answers.shift()!();
+    await last;
+    await consumer.stop();
+  });
+
   it('makes a new consumer after a crash kafkajs does not restart, and reports down meanwhile', async () => {
     const { consumer, fakes } = setup(async () => {});
     await consumer.start();
