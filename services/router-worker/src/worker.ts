@@ -130,17 +130,41 @@ export class RouterWorker {
     };
   }
 
-  /** Stores up to STORE_WINDOW records ahead, publishes (or dead-letters) them one by one in order. */
+  /**
+   * Stores up to STORE_WINDOW records ahead and publishes (or dead-letters) them in order: the
+   * records stored by the time their turn comes go out together, in one publish (one round trip).
+   */
   private async handleInOrder(deps: HandlerDeps, records: LogRecord[]): Promise<void> {
     const stored: Promise<Stored>[] = [];
-    const more = () => {
-      if (stored.length < records.length) stored.push(this.store(deps, records[stored.length]!));
+    const settled: Stored[] = [];
+    const fill = (upTo: number) => {
+      while (stored.length < Math.min(upTo, records.length)) {
+        const i = stored.length;
+        stored.push(this.store(deps, records[i]!).then((s) => (settled[i] = s)));
+      }
     };
-    while (stored.length < Math.min(STORE_WINDOW, records.length)) more();
-    for (let i = 0; i < records.length; i++) {
-      await this.finish(records[i]!, await stored[i]!);
-      more();
+    fill(STORE_WINDOW);
+    for (let i = 0; i < records.length; ) {
+      const first = await stored[i]!;
+      let end = i + 1;
+      if (first.ok) while (end < stored.length && settled[end]?.ok) end++;
+      if (end - i === 1) await this.finish(records[i]!, first);
+      else await this.finishRun(records.slice(i, end), settled.slice(i, end) as Extract<Stored, { ok: true }>[]);
+      i = end;
+      fill(i + STORE_WINDOW);
     }
+  }
+
+  /** Publishes the events of consecutive stored records at once; when that fails, one by one. */
+  private async finishRun(records: LogRecord[], results: Extract<Stored, { ok: true }>[]): Promise<void> {
+    try {
+      await this.options.broker.publish(results.flatMap((r) => r.deliveries));
+    } catch (err) {
+      this.options.logger.debug({ err }, 'publishing a run of records failed; publishing them one by one');
+      for (let i = 0; i < records.length; i++) await this.finish(records[i]!, results[i]!);
+      return;
+    }
+    for (let i = 0; i < records.length; i++) this.succeeded(records[i]!, results[i]!);
   }
 
   private remember(messageId: string, rec: { conversation_id: string; sender_id: string }): void {
@@ -164,14 +188,18 @@ export class RouterWorker {
     }
   }
 
+  private succeeded(record: LogRecord, stored: Extract<Stored, { ok: true }>): void {
+    if (stored.createdAt !== undefined) this.metrics.stored(this.now() - Date.parse(stored.createdAt));
+    this.policy.succeeded(record);
+    this.metrics.handled(record.topic, 'ok', performance.now() - stored.started);
+  }
+
   private async finish(record: LogRecord, stored: Stored): Promise<void> {
     let err = stored.ok ? undefined : stored.err;
     if (stored.ok) {
       try {
         if (stored.deliveries.length > 0) await this.options.broker.publish(stored.deliveries);
-        if (stored.createdAt !== undefined) this.metrics.stored(this.now() - Date.parse(stored.createdAt));
-        this.policy.succeeded(record);
-        this.metrics.handled(record.topic, 'ok', performance.now() - stored.started);
+        this.succeeded(record, stored);
         return;
       } catch (publishErr) {
         err = publishErr;

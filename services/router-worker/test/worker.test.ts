@@ -46,6 +46,32 @@ async function setup() {
   return { eventLog, conversations, messages, broker, alice, bob, conv, received, dead, message, stop };
 }
 
+/** The first record's insert finishes only once the others' did: all are stored when its turn comes. */
+function storeFirstLast(t: Awaited<ReturnType<typeof setup>>, recs: MessageRecord[]): void {
+  const insert = t.messages.insert.bind(t.messages);
+  let othersStored = 0;
+  let releaseFirst: () => void = () => {};
+  const firstMayFinish = new Promise<void>((r) => (releaseFirst = r));
+  t.messages.insert = async (m) => {
+    if (m.message_id === recs[0]!.message_id) await firstMayFinish;
+    const result = await insert(m);
+    if (m.message_id !== recs[0]!.message_id && ++othersStored === recs.length - 1) releaseFirst();
+    return result;
+  };
+}
+
+/** The deliveries of each publish call; a call of more than `refuseOver` fails. */
+function countPublishes(t: Awaited<ReturnType<typeof setup>>, refuseOver = Infinity): number[] {
+  const publish = t.broker.publish.bind(t.broker);
+  const calls: number[] = [];
+  t.broker.publish = async (deliveries) => {
+    calls.push(deliveries.length);
+    if (deliveries.length > refuseOver) throw unavailable('redis_unavailable', 'too much at once');
+    return publish(deliveries);
+  };
+  return calls;
+}
+
 describe('router worker', () => {
   it('stores a message once and fans it out to every member, even when the record is redelivered', async () => {
     const t = await setup();
@@ -166,6 +192,31 @@ describe('router worker', () => {
     for (let i = 1; i < all.length; i++) if (all[i] !== all[i - 1]) assert.ok(recs.findIndex((r) => r.content === all[i]) === recs.findIndex((r) => r.content === all[i - 1]) + 1 || all[i] === 'content 0', `order at ${i}: ${all[i - 1]} then ${all[i]}`);
     assert.ok(most > 1, `stores overlapped (at most ${most} at once)`);
     assert.equal((await t.messages.history(t.conv.conversation_id, { limit: 50 })).messages.length, 40);
+    assert.equal(t.dead.length, 0);
+    await t.stop();
+  });
+
+  it('publishes the records stored by their turn together, in one publish and in record order', async () => {
+    const t = await setup();
+    const recs = Array.from({ length: 10 }, (_, i) => t.message(`m${i}`));
+    storeFirstLast(t, recs);
+    const calls = countPublishes(t);
+    await t.eventLog.append(TOPIC_MESSAGES, recs.map((r) => ({ key: r.conversation_id, value: encodeRecord(r) })));
+    await waitFor(() => t.received.length === 20, 'every message to both members');
+    assert.deepEqual(calls, [20], 'one publish for the ten records');
+    assert.deepEqual(t.received.filter((r) => r.userId === t.alice).map((r) => r.payload.content), recs.map((r) => r.content));
+    await t.stop();
+  });
+
+  it('publishes a run one record at a time when publishing it together fails', async () => {
+    const t = await setup();
+    const recs = Array.from({ length: 5 }, (_, i) => t.message(`r${i}`));
+    storeFirstLast(t, recs);
+    const calls = countPublishes(t, 2);
+    await t.eventLog.append(TOPIC_MESSAGES, recs.map((r) => ({ key: r.conversation_id, value: encodeRecord(r) })));
+    await waitFor(() => t.received.length === 10, 'every message to both members');
+    assert.deepEqual(t.received.filter((r) => r.userId === t.alice).map((r) => r.payload.content), recs.map((r) => r.content));
+    assert.equal(calls[0], 10, `the run was published together first (${calls.join()})`);
     assert.equal(t.dead.length, 0);
     await t.stop();
   });
