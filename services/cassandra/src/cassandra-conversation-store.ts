@@ -39,6 +39,8 @@ const CQL = {
   read: 'SELECT conversation_id, type, name, members, admins, created_by, created_at, version FROM conversations WHERE conversation_id = ?',
   /** args: members, admins, new version, conversation_id, read version. returns [applied]. */
   changeMembers: 'UPDATE conversations SET members = ?, admins = ?, version = ? WHERE conversation_id = ? IF version = ?',
+  /** args: conversation_id. returns members. */
+  readMembers: 'SELECT members FROM conversations WHERE conversation_id = ?',
   /** args: conversation_id. returns last_activity_at. */
   readActivity: 'SELECT last_activity_at FROM conversation_activity WHERE conversation_id = ?',
   /** args: write timestamp (activity µs), last_activity_at, conversation_id. */
@@ -73,6 +75,11 @@ export class CassandraConversationStore implements ConversationStore {
 
   async get(conversationId: string): Promise<Conversation | undefined> {
     return (await this.read(conversationId))?.conversation;
+  }
+
+  async members(conversationId: string): Promise<string[] | undefined> {
+    const row = (await this.session.execute(CQL.readMembers, [conversationId])).first();
+    return row ? ((row['members'] as string[] | null) ?? []) : undefined;
   }
 
   async listForUser(userId: string, limit: number): Promise<Conversation[]> {

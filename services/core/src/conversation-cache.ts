@@ -79,6 +79,11 @@ export class CachingConversationStore implements ConversationStore, Conversation
     return this.cache.get(conversationId, () => this.inner.get(conversationId), feedUp);
   }
 
+  /** Always the store's: who needs only the members needs the stored ones. */
+  members(conversationId: string): Promise<string[] | undefined> {
+    return this.inner.members(conversationId);
+  }
+
   async create(conversation: Conversation): Promise<{ conversation: Conversation; created: boolean }> {
     const r = await this.inner.create(conversation);
     this.cache.set(r.conversation.conversation_id, r.conversation);

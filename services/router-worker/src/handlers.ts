@@ -10,7 +10,7 @@ import {
 } from '@chat4all/core';
 
 export interface HandlerDeps {
-  conversations: Pick<ConversationStore, 'get' | 'touch'>;
+  conversations: Pick<ConversationStore, 'members' | 'touch'>;
   messages: MessageStore;
   now: () => number;
   /** What a receipt needs of its message, when known without a read (messages stored recently). */
@@ -29,12 +29,12 @@ export async function storeMessage(deps: HandlerDeps, rec: MessageRecord): Promi
   // and a second record of the same send (a client retry meanwhile) is dropped. When the api did
   // claim it, this is one plain read (see claimClientMessageId), made beside the conversation's.
   const cmid = rec.client_message_id;
-  const [conv, claim] = await Promise.all([
-    deps.conversations.get(rec.conversation_id),
+  const [members, claim] = await Promise.all([
+    deps.conversations.members(rec.conversation_id),
     cmid === undefined ? undefined : deps.messages.claimClientMessageId(rec.sender_id, cmid, { message_id: rec.message_id, conversation_id: rec.conversation_id, created_at: rec.created_at }),
   ]);
-  if (!conv) throw notFound('conversation_not_found', `conversation ${rec.conversation_id} does not exist`);
-  if (!conv.members.includes(rec.sender_id)) throw invalid('sender_not_member', 'the sender is not a member of the conversation');
+  if (!members) throw notFound('conversation_not_found', `conversation ${rec.conversation_id} does not exist`);
+  if (!members.includes(rec.sender_id)) throw invalid('sender_not_member', 'the sender is not a member of the conversation');
   if (claim && claim.message_id !== rec.message_id) return [];
   const sentAt = new Date(deps.now()).toISOString();
   const insert = deps.messages.insert({
@@ -50,7 +50,7 @@ export async function storeMessage(deps: HandlerDeps, rec: MessageRecord): Promi
   });
   // Independent writes (touch keeps the newest time whatever the order): one round trip, not two.
   await Promise.all([insert, deps.conversations.touch(rec.conversation_id, rec.created_at)]);
-  return conv.members.map((userId) => ({
+  return members.map((userId) => ({
     userId,
     body: {
       type: 'new_message',
@@ -76,11 +76,11 @@ export async function storeMessage(deps: HandlerDeps, rec: MessageRecord): Promi
  */
 export async function storeReceipt(deps: HandlerDeps, rec: ReceiptRecord): Promise<EventDelivery[]> {
   const known = deps.knownMessage?.(rec.message_id);
-  const [message, conv] = await Promise.all([known ?? deps.messages.get(rec.message_id), deps.conversations.get(rec.conversation_id)]);
+  const [message, members] = await Promise.all([known ?? deps.messages.get(rec.message_id), deps.conversations.members(rec.conversation_id)]);
   if (!message) throw notFound('message_not_found', `message ${rec.message_id} is not stored`);
   if (message.conversation_id !== rec.conversation_id) throw invalid('receipt_conversation', 'the receipt names another conversation');
   if (message.sender_id === rec.user_id) throw invalid('receipt_own_message', 'a sender cannot acknowledge its own message');
-  if (!conv?.members.includes(rec.user_id)) throw invalid('receipt_not_member', 'the recipient is not a member of the conversation');
+  if (!members?.includes(rec.user_id)) throw invalid('receipt_not_member', 'the recipient is not a member of the conversation');
   const { changed, receipt } = await deps.messages.recordReceipt(rec.message_id, rec.user_id, rec.status, rec.at);
   const storedAt = rec.status === 'READ' ? receipt.read_at : receipt.delivered_at;
   const setByThisRecord = storedAt !== undefined && Date.parse(storedAt) === Date.parse(rec.at);
@@ -94,5 +94,5 @@ export async function storeReceipt(deps: HandlerDeps, rec: ReceiptRecord): Promi
     at: rec.at,
   };
   const to = rec.status === 'READ' ? [message.sender_id, rec.user_id] : [message.sender_id];
-  return to.filter((userId) => conv.members.includes(userId)).map((userId) => ({ userId, body }));
+  return to.filter((userId) => members.includes(userId)).map((userId) => ({ userId, body }));
 }

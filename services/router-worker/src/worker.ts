@@ -1,7 +1,6 @@
 import {
   type Broker,
   type Consumer,
-  type Conversation,
   type ConversationStore,
   type EventDelivery,
   type EventLog,
@@ -50,8 +49,9 @@ export interface RouterWorkerOptions {
  * STORE_WINDOW records are stored at once (the writes are idempotent and commute: ids are
  * time-ordered, receipts and activity keep the earliest / newest time), and their events are
  * published strictly in record order, so clients see a conversation's events in the order the
- * api accepted them. A conversation is read once per batch and its activity written once per
- * batch; a receipt of a message this worker stored needs no read of the message.
+ * api accepted them. A conversation's members (nothing else of it) are read once per batch and
+ * its activity written once per batch; a receipt of a message this worker stored needs no read
+ * of the message.
  */
 export class RouterWorker {
   private consumer: Consumer | undefined;
@@ -97,13 +97,13 @@ export class RouterWorker {
   }
 
   /**
-   * The stores as the handlers of one batch see them: each conversation read at most once (the
+   * The stores as the handlers of one batch see them: each conversation's members read at most once (the
    * records were fetched together), and its activity written once, with the newest time, when
    * the batch is done (before its offsets are committed).
    */
   private batchDeps(): HandlerDeps & { flush: () => Promise<void> } {
     const { conversations, messages } = this.options;
-    const read = new Map<string, Promise<Conversation | undefined>>();
+    const read = new Map<string, Promise<string[] | undefined>>();
     const activity = new Map<string, string>();
     return {
       messages,
@@ -113,10 +113,10 @@ export class RouterWorker {
         await Promise.all([...activity].map(([id, at]) => conversations.touch(id, at)));
       },
       conversations: {
-        get: (id) => {
+        members: (id) => {
           let p = read.get(id);
           if (!p) {
-            p = conversations.get(id);
+            p = conversations.members(id);
             read.set(id, p);
             p.catch(() => read.delete(id));
           }

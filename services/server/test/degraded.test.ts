@@ -28,9 +28,10 @@ describe('a store outage', () => {
     const sent: Awaited<ReturnType<typeof bob.http.call>>[] = [];
     const down = () => Promise.reject(unavailable('cassandra_unavailable', 'the store is down'));
     const { users, conversations } = p.backends;
-    const [getById, getConversation] = [users.getById, conversations.get];
+    const [getById, getConversation, getMembers] = [users.getById, conversations.get, conversations.members];
     users.getById = down;
     conversations.get = down;
+    conversations.members = down;
     try {
       sent.length = 0;
       for (let i = 0; i < 5; i++) sent.push(await bob.http.call('POST', '/v1/messages', { conversation_id: conv, content: `during ${i}` }));
@@ -43,6 +44,7 @@ describe('a store outage', () => {
     } finally {
       users.getById = getById;
       conversations.get = getConversation;
+      conversations.members = getMembers;
     }
     // The worker waited for the store; now it catches up.
     const last = devices.at(-1)!;

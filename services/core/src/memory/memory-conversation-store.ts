@@ -28,6 +28,11 @@ export class MemoryConversationStore implements ConversationStore {
     return c && copy(c);
   }
 
+  async members(conversationId: string): Promise<string[] | undefined> {
+    const c = this.byId.get(conversationId);
+    return c && [...c.members];
+  }
+
   async listForUser(userId: string, limit: number): Promise<Conversation[]> {
     const ids = [...(this.byUser.get(userId) ?? [])];
     return ids

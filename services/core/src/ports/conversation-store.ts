@@ -10,6 +10,11 @@ export interface ConversationStore extends Backend {
    */
   create(conversation: Conversation): Promise<{ conversation: Conversation; created: boolean }>;
   get(conversationId: string): Promise<Conversation | undefined>;
+  /**
+   * The stored members, or undefined when the conversation does not exist: one read, for whoever
+   * must follow the stored membership and needs nothing else (the router worker's fan-out).
+   */
+  members(conversationId: string): Promise<string[] | undefined>;
   /** A user's conversations, newest `last_activity_at` first, at most `limit`. */
   listForUser(userId: string, limit: number): Promise<Conversation[]>;
   /**

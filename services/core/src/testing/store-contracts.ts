@@ -66,6 +66,8 @@ export function describeConversationStore(name: string, make: () => Promise<Conv
       assert.deepEqual(again, { conversation: c, created: false });
       assert.deepEqual(await s.get(c.conversation_id), c);
       assert.equal(await s.get(ids.next()), undefined);
+      assert.deepEqual(await s.members(c.conversation_id), [a, b]);
+      assert.equal(await s.members(ids.next()), undefined);
     });
 
     it('adds and removes members idempotently and hands admin on', async () => {
@@ -82,6 +84,7 @@ export function describeConversationStore(name: string, make: () => Promise<Conv
       assert.deepEqual(got?.admins, [b], 'the earliest remaining member becomes admin');
       got = await s.removeMember(conv.conversation_id, a);
       assert.deepEqual(got?.members, [b, c], 'idempotent remove');
+      assert.deepEqual(await s.members(conv.conversation_id), [b, c], 'members reads the stored ones');
       assert.equal(await s.addMember(ids.next(), a), undefined);
       assert.equal((await s.listForUser(a, 10)).length, 0, 'a removed member no longer lists it');
       assert.equal((await s.listForUser(c, 10))[0]?.conversation_id, conv.conversation_id);
