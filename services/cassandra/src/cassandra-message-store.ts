@@ -7,9 +7,9 @@
  * cost the single-node Cassandra of the benchmarks more CPU than every other statement together.
  *
  * - insert: reads messages_by_id; when the message is there with its row, a redelivery changes
- *   nothing and resolves inserted: false. Otherwise it writes the pointer, the day's entry in
- *   conversation_buckets and then the row (plain, idempotent writes of the same values) and
- *   resolves inserted: true. A pointer without its row is an interrupted insert and is completed.
+ *   nothing and resolves inserted: false. Otherwise it writes the day's entry in
+ *   conversation_buckets (once per process) and then the pointer and the row together in one
+ *   unlogged batch (plain, idempotent writes of the same values) and resolves inserted: true. A pointer without its row is an interrupted insert and is completed.
  *   Two concurrent deliveries of one message may both see inserted: true; delivery is
  *   at-least-once and clients dedupe by message_id.
  * - locations (message id -> conversation and day) never change once written, so the store keeps
@@ -23,7 +23,8 @@
  *   timestamp and wins in any arrival order. `changed` is exact for calls made one after another
  *   (a repeat reads the stored time and writes nothing); two concurrent first calls may both
  *   report changed (one extra message_status event, which carries the same state). Rewriting the
- *   aggregate on every call repairs a write lost to a crash.
+ *   aggregate on every call repairs a write lost to a crash. The writes of one call go in one
+ *   unlogged batch.
  * - claimClientMessageId: INSERT ... IF NOT EXISTS (the one LWT left: the api's idempotency key);
  *   the loser reads the winner from the LWT result. findClientMessageId is a plain read.
  */
