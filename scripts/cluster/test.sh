@@ -36,8 +36,9 @@ step() {
 host_state() {
   {
     echo "# links"; ip -o link show | awk -F': ' '{ print $2 }' | cut -d@ -f1 | sort
-    echo "# iptables"; iptables-save 2>/dev/null | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]//' | sort
-    echo "# ip6tables"; ip6tables-save 2>/dev/null | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]//' | sort
+    # A fresh machine may have no iptables yet (kind-up installs it): no rules is what it has.
+    echo "# iptables"; { iptables-save 2>/dev/null || true; } | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]//' | sort
+    echo "# ip6tables"; { ip6tables-save 2>/dev/null || true; } | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]//' | sort
     echo "# sysctls"; sysctl -e vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops \
       kernel.keys.root_maxkeys kernel.keys.root_maxbytes kernel.keys.maxkeys kernel.keys.maxbytes \
       net.ipv4.ip_forward net.netfilter.nf_conntrack_max fs.inotify.max_user_watches \
