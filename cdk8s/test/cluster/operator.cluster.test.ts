@@ -131,7 +131,8 @@ describe('the operator on the kind cluster', { timeout: 1_800_000 }, () => {
       await waitFor(() => d.has(accepted), `all ${accepted.length} messages on every kept device`, 120_000, 500);
       assert.equal(d.duplicates, 0);
     }
-    assert.ok(keep.some((d) => d.closeCodes.includes(1012)), 'the clients of removed pods were drained with 1012');
+    const seen = JSON.stringify([...byPod].map(([cookie, ds]) => [cookie.slice(-12), ds.map((d) => d.closeCodes)]));
+    assert.ok(keep.some((d) => d.closeCodes.includes(1012)), `the clients of removed pods were drained with 1012 (close codes by pod: ${seen}; removed ${removed.join(', ')})`);
   });
 
   it('hands over to the other operator replica within the lease when the leader pod is deleted', async () => {
