@@ -165,6 +165,45 @@ export class ResultWriter {
   }
 }
 
+interface TwoSidedRow {
+  metric: string;
+  unit: string;
+  ours: number | null;
+  peer: number | null;
+  advantage: number | null;
+  target?: string;
+  met?: boolean;
+}
+
+/**
+ * A result of the earlier two-sided format (one run; each row's `ours` and `peer`, the peer being
+ * Socket.IO; steps and sides keyed `peer`) in today's shape, so older workloads' tables and plots
+ * still show until they are measured again.
+ */
+function fromTwoSided(r: BenchResult): BenchResult {
+  if (r.rows.every((x) => 'values' in x)) return r;
+  const one = (v: number | null): Figure | null => (v === null ? null : { median: v, min: v, max: v, runs: 1 });
+  const rows = (r.rows as unknown as TwoSidedRow[]).map((x): Row => ({
+    metric: x.metric,
+    unit: x.unit,
+    values: x.peer === null ? { ours: one(x.ours) } : { ours: one(x.ours), socketio: one(x.peer) },
+    ratios: x.peer === null ? {} : { socketio: x.advantage },
+    ...(x.target ? { target: x.target } : {}),
+    ...(x.met === undefined ? {} : { met: x.met }),
+  }));
+  const data: Record<string, unknown> = { ...r.data };
+  for (const key of ['steps', 'sides']) {
+    const v = data[key] as Record<string, unknown> | undefined;
+    if (v && typeof v === 'object' && !Array.isArray(v) && 'peer' in v) {
+      const { peer, ...rest } = v;
+      // One run: each side's single result as a list of one, as the workloads write them now.
+      data[key] = key === 'sides' ? Object.fromEntries(Object.entries({ ...rest, socketio: peer }).map(([k, x]) => [k, [x]])) : { ...rest, socketio: peer };
+    }
+  }
+  const peer = (r.rows as unknown as TwoSidedRow[]).some((x) => x.peer !== null);
+  return { ...r, rows, data, notes: [...r.notes, `measured before runs were repeated (one run)${peer ? ' and before Centrifugo was a side: ours and Socket.IO ("the peer")' : ''}`] };
+}
+
 /** The newest result file of each workload under bench/results/. */
 export function latestResults(): Map<string, BenchResult> {
   const out = new Map<string, BenchResult>();
@@ -176,8 +215,7 @@ export function latestResults(): Map<string, BenchResult> {
   }
   for (const f of files) {
     const r = JSON.parse(readFileSync(join(RESULTS_DIR, f), 'utf8')) as BenchResult;
-    // Results of the two-sided format (a row's `ours` and `peer`, one run) are kept as history only.
-    if (r.rows.every((x) => 'values' in x)) out.set(r.name, r);
+    out.set(r.name, fromTwoSided(r));
   }
   return out;
 }

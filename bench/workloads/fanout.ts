@@ -84,7 +84,9 @@ async function rig(side: Side): Promise<Rig> {
   // Ours checks that a token's user exists.
   if (side === 'ours') await registerUsers(stack, prefix, users);
   const load = LoadGenerator.start(group, `loadgen-${side}`, workers);
-  const opened = await load.open({ target: server.target(secret), prefix, users, devices, addresses: sourceAddresses(4) });
+  // Clients reconnect as real ones do: a side that closes a slow consumer (ours with 4008,
+  // Centrifugo when its queue overflows) gets it back for the next step instead of losing it.
+  const opened = await load.open({ target: server.target(secret), prefix, users, devices, addresses: sourceAddresses(4), reconnect: true });
   console.log(`${side}: ${opened.connected} connections in ${opened.seconds.toFixed(1)} s`);
   const publisher = await Publisher.start(group, `publisher-${side}`, side, stack.REDIS_URL!, prefix, users, frame, secret);
   return { server, load, publisher, steps: [] };
