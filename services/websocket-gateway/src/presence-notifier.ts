@@ -1,4 +1,4 @@
-import type { Broker, ConversationStore, EphemeralDelivery, Presence, PresenceFrame } from '@chat4all/core';
+import { type Broker, type ConversationStore, type EphemeralDelivery, type Presence, type PresenceFrame, ReadThroughCache } from '@chat4all/core';
 import type { Logger } from 'pino';
 
 export interface PresenceNotifierOptions {
@@ -51,13 +51,15 @@ export class PresenceNotifier {
   private readonly users = new Map<string, UserState>();
   /** Users due, by the end of the batch window they fall in; each window has one timer. */
   private readonly batches = new Map<number, { users: string[]; timer: NodeJS.Timeout }>();
-  private readonly contacts = new Map<string, { ids: string[]; at: number }>();
+  private readonly contacts: ReadThroughCache<string[]>;
   private readonly intervalMs: number;
   private readonly batchMs: number;
 
   constructor(private readonly o: PresenceNotifierOptions) {
     this.intervalMs = o.intervalMs ?? 5000;
     this.batchMs = Math.max(1, o.batchMs ?? 100);
+    const ttlMs = o.contactsTtlMs ?? 30_000;
+    this.contacts = new ReadThroughCache({ ttlMs, maxStaleMs: ttlMs, maxEntries: o.maxContacts ?? 20_000, now: o.now });
   }
 
   /** The user may have come online or gone offline. */
@@ -115,26 +117,19 @@ export class PresenceNotifier {
 
   /** The other members of the user's conversations, remembered for contactsTtlMs. */
   private async contactsOf(userId: string): Promise<string[]> {
-    const now = this.o.now();
-    const known = this.contacts.get(userId);
-    if (known && now - known.at < (this.o.contactsTtlMs ?? 30_000)) return known.ids;
-    const convs = await this.o.conversations.listForUser(userId, this.o.maxConversations ?? 500);
-    const set = new Set(convs.flatMap((c) => c.members));
-    set.delete(userId);
-    const ids = [...set];
-    this.contacts.delete(userId);
-    this.contacts.set(userId, { ids, at: now });
-    if (this.contacts.size > (this.o.maxContacts ?? 20_000)) this.contacts.delete(this.contacts.keys().next().value as string);
-    return ids;
+    const ids = await this.contacts.get(userId, async () => {
+      const convs = await this.o.conversations.listForUser(userId, this.o.maxConversations ?? 500);
+      const set = new Set(convs.flatMap((c) => c.members));
+      set.delete(userId);
+      return [...set];
+    });
+    return ids ?? [];
   }
 
-  /** Forgets users whose last event is older than the interval, and contacts past their time (bounds memory). */
+  /** Forgets users whose last event is older than the interval (bounds memory; the contacts' cache is bounded by maxContacts). */
   sweep(): void {
-    const now = this.o.now();
-    const old = now - this.intervalMs;
+    const old = this.o.now() - this.intervalMs;
     for (const [u, s] of this.users) if (!s.due && s.at < old) this.users.delete(u);
-    const stale = now - (this.o.contactsTtlMs ?? 30_000);
-    for (const [u, c] of this.contacts) if (c.at < stale) this.contacts.delete(u);
   }
 
   close(): void {
