@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { fileLimit } from './params.js';
+import { CLK_TCK, procStat } from './procs.js';
 
 const require = createRequire(import.meta.url);
 
@@ -71,8 +72,6 @@ export interface StepLoad {
   busy: boolean;
 }
 
-const CLK_TCK = 100;
-
 /** Busy jiffies of the whole machine (every CPU), from /proc/stat. */
 function machineBusy(): number {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
@@ -86,9 +85,8 @@ function processes(): Map<number, { ppid: number; cpu: number }> {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(name), { ppid: Number(f[1]), cpu: Number(f[11]) + Number(f[12]) });
+      const { ppid, ticks } = procStat(Number(name));
+      out.set(Number(name), { ppid, cpu: ticks });
     } catch {
       // gone meanwhile
     }

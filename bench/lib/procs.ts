@@ -4,7 +4,14 @@ import { createServer } from 'node:net';
 import { rotated, sleep } from './params.js';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
-const CLK_TCK = 100;
+export const CLK_TCK = 100;
+
+/** A process's parent and its CPU time (user + system) in clock ticks, from /proc/<pid>/stat. */
+export function procStat(pid: number): { ppid: number; ticks: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+}
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -20,9 +27,7 @@ export function freePort(): Promise<number> {
 
 /** CPU seconds (user + system) a process has used, and its resident memory, from /proc. */
 export function procSample(pid: number): { cpuSeconds: number; rssBytes: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  const cpuSeconds = procStat(pid).ticks / CLK_TCK;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rss = /VmRSS:\s+(\d+) kB/.exec(status);
   return { cpuSeconds, rssBytes: rss ? Number(rss[1]) * 1024 : 0 };
