@@ -118,7 +118,9 @@ function table(r: BenchResult): string {
 
 const written = plots();
 const order = ['connections', 'fanout', 'fanout-status', 'e2e', 'api', 'reconnect'];
-const tables = order.filter((n) => results.has(n)).map((n) => table(results.get(n)!));
+// Then any other (a workload measured with Centrifugo at another GOMAXPROCS), by name.
+const names = [...order.filter((n) => results.has(n)), ...[...results.keys()].filter((n) => !order.includes(n)).sort()];
+const tables = names.map((n) => table(results.get(n)!));
 const BEGIN = '<!-- results:begin (written by `make bench-report`) -->';
 const END = '<!-- results:end -->';
 if (existsSync(DOC)) {

@@ -73,6 +73,16 @@ export function centrifugoMaxProcs(): string {
   return v;
 }
 
+/**
+ * The name a workload's results are written under: its own, or, when Centrifugo is measured at a
+ * GOMAXPROCS other than the default 1, its own with that setting, so the run has a table of its own
+ * in docs/performance.md instead of taking the place of the usual one.
+ */
+export function resultName(workload: string, sides: readonly string[]): string {
+  const procs = centrifugoMaxProcs();
+  return sides.includes('centrifugo') && procs !== '1' ? `${workload}-centrifugo-gomaxprocs-${procs}` : workload;
+}
+
 let centrifugoBinary: string | undefined;
 /** The Centrifugo binary, built into CHAT4ALL_CACHE on first use (bench/peer/centrifugo.sh). */
 function centrifugo(): string {

@@ -18,7 +18,7 @@ import { fileLimit, intParam, runsParam, sidesParam, sleep } from '../lib/params
 import { CpuMeter, ProcessGroup, procSample } from '../lib/procs.js';
 import type { Side } from '../lib/protocol.js';
 import { ResultWriter, row } from '../lib/report.js';
-import { ServerUnderTest, centrifugoMaxProcs, newJwtSecret, realStackEnv } from '../lib/stack.js';
+import { ServerUnderTest, centrifugoMaxProcs, newJwtSecret, realStackEnv, resultName } from '../lib/stack.js';
 import { registerUsers } from '../lib/users.js';
 
 const requested = intParam('BENCH_CONNECTIONS', 10_000, 1);
@@ -31,7 +31,7 @@ const addresses = sourceAddresses(intParam('BENCH_ADDRESSES', Math.max(4, Math.c
 const workers = intParam('BENCH_WORKERS', Math.max(2, Math.ceil(n / Math.min(10_000, perProcess))), 1);
 const heartbeatMs = 15_000;
 
-const out = new ResultWriter('connections', { requested, connections: n, idleSeconds, addresses: addresses.length, workers, heartbeatMs, sides, runs, centrifugoGomaxprocs: centrifugoMaxProcs() });
+const out = new ResultWriter(resultName('connections', sides), { requested, connections: n, idleSeconds, addresses: addresses.length, workers, heartbeatMs, sides, runs, centrifugoGomaxprocs: centrifugoMaxProcs() });
 if (n < requested) {
   out.note(`asked for ${requested} connections, but one process may open only ${fileLimit()} files here (hard limit; raising it needs CAP_SYS_RESOURCE): measured ${n}`);
 }

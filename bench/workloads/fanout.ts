@@ -26,7 +26,7 @@ import { CpuMeter, ProcessGroup } from '../lib/procs.js';
 import type { Side } from '../lib/protocol.js';
 import { Publisher } from '../lib/publisher.js';
 import { ResultWriter, row } from '../lib/report.js';
-import { ServerUnderTest, centrifugoMaxProcs, newJwtSecret, realStackEnv } from '../lib/stack.js';
+import { ServerUnderTest, centrifugoMaxProcs, newJwtSecret, realStackEnv, resultName } from '../lib/stack.js';
 import { summarize } from '../lib/stats.js';
 import { registerUsers } from '../lib/users.js';
 
@@ -42,7 +42,7 @@ const frame = strParam('BENCH_FANOUT_FRAME', 'new_message') as 'new_message' | '
 if (frame !== 'new_message' && frame !== 'message_status') throw new Error('BENCH_FANOUT_FRAME must be new_message or message_status');
 const profileRate = intParam('BENCH_PROFILE_RATE', 0);
 
-const out = new ResultWriter(frame === 'new_message' ? 'fanout' : 'fanout-status', { users, devices, connections: users * devices, rates, stepSeconds, workers, sides, runs, frame, centrifugoGomaxprocs: centrifugoMaxProcs() });
+const out = new ResultWriter(resultName(frame === 'new_message' ? 'fanout' : 'fanout-status', sides), { users, devices, connections: users * devices, rates, stepSeconds, workers, sides, runs, frame, centrifugoGomaxprocs: centrifugoMaxProcs() });
 const group = new ProcessGroup(intParam('BENCH_TIME_LIMIT', 900 * runs, 10));
 const stack = await realStackEnv();
 const secret = newJwtSecret();

@@ -25,7 +25,7 @@ import { ProcessGroup } from '../lib/procs.js';
 import type { Side } from '../lib/protocol.js';
 import { Publisher } from '../lib/publisher.js';
 import { ResultWriter, row } from '../lib/report.js';
-import { ServerUnderTest, centrifugoMaxProcs, newJwtSecret, realStackEnv } from '../lib/stack.js';
+import { ServerUnderTest, centrifugoMaxProcs, newJwtSecret, realStackEnv, resultName } from '../lib/stack.js';
 import { registerUsers } from '../lib/users.js';
 
 const requested = intParam('BENCH_RECONNECT_CONNECTIONS', 10_000, 1);
@@ -37,7 +37,7 @@ const sides = sidesParam();
 const runs = runsParam();
 const connectRateLimit = process.env.BENCH_CONNECT_RATE_LIMIT ? intParam('BENCH_CONNECT_RATE_LIMIT', 500, 1) : undefined;
 const workers = intParam('BENCH_WORKERS', Math.max(2, Math.ceil(n / 10_000)), 1);
-const out = new ResultWriter('reconnect', { requested, connections: n, rate, jitterMs, timeoutS, workers, sides, runs, connectRateLimit: connectRateLimit ?? 'the default', centrifugoGomaxprocs: centrifugoMaxProcs() });
+const out = new ResultWriter(resultName('reconnect', sides), { requested, connections: n, rate, jitterMs, timeoutS, workers, sides, runs, connectRateLimit: connectRateLimit ?? 'the default', centrifugoGomaxprocs: centrifugoMaxProcs() });
 if (n < requested) out.note(`asked for ${requested} connections, but one process may open only ${fileLimit()} files here: measured ${n}`);
 const group = new ProcessGroup(intParam('BENCH_TIME_LIMIT', 900 * runs, 10));
 const stack = await realStackEnv();
