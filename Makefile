@@ -89,8 +89,8 @@ fault-drill: install services-up ## Every fault under client traffic on the real
 	set -a; eval "$$(scripts/services.sh env)"; set +a; node --import tsx services/server/test/fault-drill.ts
 
 .PHONY: test
-test: ## Everything CI runs (test-steps: checks, all tests, the tours, the kind cluster); then stops the real servers it started (KEEP_SERVICES=1 keeps them)
-	scripts/services-scope.sh $(MAKE) --no-print-directory test-steps
+test: ## Everything CI runs (test-steps: checks, all tests, the tours, the kind cluster), building Kubernetes meanwhile at low priority (PREBUILD=0: not); then stops the real servers it started (KEEP_SERVICES=1 keeps them)
+	scripts/prebuild-scope.sh scripts/services-scope.sh $(MAKE) --no-print-directory test-steps
 
 .PHONY: test-steps
 test-steps: typecheck lint check-imports test-unit test-api-schema test-docs test-cdk8s test-operator test-integration test-operator-drain test-kube test-operator-kube test-cluster ## The steps of `make test`, leaving the real servers running

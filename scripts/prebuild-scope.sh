@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs a command (the steps of `make test`) while the Kubernetes binaries that its later steps need
+# (`scripts/kube.sh install`: about 11 minutes of compiling on 2 cores when CHAT4ALL_CACHE is
+# empty) are built in the background at the lowest CPU and I/O priority. The build then takes the
+# CPU the earlier steps leave idle (they mostly wait on Cassandra, Kafka and timers) instead of
+# adding its time after them, and yields it whenever a test wants it.
+#
+# Nothing waits for it here: the first step that needs the binaries runs `scripts/kube.sh install`
+# itself, which waits on the build's lock and then finds them installed. A build still running when
+# the command ends is stopped with its whole process group; kube.sh builds into a directory of its
+# own and installs it whole, so a stopped build leaves nothing half-done.
+# PREBUILD=0 leaves it out. Exits with the command's status.
+#
+# Usage: scripts/prebuild-scope.sh COMMAND [ARGS...]
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log=.run/prebuild-kube.log
+pid=
+if [[ ${PREBUILD:-1} != 0 ]]; then
+  mkdir -p .run
+  # Its own session (setsid), so it and every compiler it starts can be stopped as one group.
+  setsid nice -n 19 ionice -c 3 scripts/kube.sh install >"$log" 2>&1 </dev/null &
+  pid=$!
+  printf '[prebuild] the Kubernetes binaries build in the background at the lowest priority, if not cached (log: %s)\n' "$log" >&2
+fi
+
+stop_build() {
+  [[ -n $pid ]] || return 0
+  if kill -0 "$pid" 2>/dev/null; then
+    printf '[prebuild] stopping the background build (%s)\n' "$log" >&2
+    kill -TERM -- "-$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+trap stop_build EXIT
+trap 'exit 130' INT TERM
+"$@"
