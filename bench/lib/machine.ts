@@ -50,7 +50,7 @@ export function versions(): Record<string, string> {
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'services', 'bench'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'services', 'bench', ':!bench/results'], { encoding: 'utf8' }).trim();
     if (dirty) commit += '+changes';
   } catch {
     // not a git checkout
