@@ -123,6 +123,12 @@ describe('the operator on the kind cluster', { timeout: 1_800_000 }, () => {
     const maxRemoved = Math.max(...removed.map((n) => counts.get(n) ?? 0));
     const minKept = Math.min(...survivors.map((n) => counts.get(n) ?? Number.MAX_SAFE_INTEGER));
     assert.ok(maxRemoved <= minKept, `removed pods (${removed.map((n) => `${n}=${counts.get(n)}`)}) had no more connections than kept ones (${survivors.map((n) => `${n}=${counts.get(n)}`)})`);
+    // The removed pods are still draining (preStop, then DRAIN_SECONDS of 1012 closes) while the
+    // survivors are already Ready: their clients move only once they are gone.
+    await waitFor(() => {
+      const left = new Set(podsOf(GATEWAY).map((p) => p.name));
+      return removed.every((n) => !left.has(n)) || undefined;
+    }, `the removed pods (${removed.join(', ')}) gone after their drain`, 180_000, 1000);
 
     await sleep(5000);
     sending = false;
