@@ -1,7 +1,8 @@
 /**
  * What the controller reads and writes in the cluster: a small port, so that reconcile can be
- * exercised against a fake, and a KubeCluster (kube-cluster.ts) for the real API server. Every
- * method goes to the API server (no cache): reconcile reads the world as it is now.
+ * exercised against a fake, and a KubeCluster (kube-cluster.ts) for the real API server. Reads
+ * come from the watch caches (as a controller-runtime client's do) and may lag the API server
+ * by a watch event; they fail until the caches have synced. Writes go to the API server.
  */
 import type { Chat4All, Chat4AllStatus } from './chat4all.js';
 import type { LabelSelector } from './selectors.js';
@@ -29,7 +30,7 @@ export interface Cluster {
   getChat4All(namespace: string, name: string): Promise<Chat4All | undefined>;
   /** The Deployment, or undefined when there is none by that name. */
   getDeployment(namespace: string, name: string): Promise<GatewayDeployment | undefined>;
-  /** The pods matching `selector`, in name order. */
+  /** The (watched, gateway) pods matching `selector`, in name order. */
   listPods(namespace: string, selector: LabelSelector): Promise<GatewayPod[]>;
   /** Sets the Deployment's spec.replicas through its scale subresource. Idempotent. */
   scaleDeployment(namespace: string, name: string, replicas: number): Promise<void>;

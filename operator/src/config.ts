@@ -9,8 +9,10 @@ export { ConfigError };
 export interface OperatorConfig {
   /** A kubeconfig file (KUBECONFIG), or undefined for the in-cluster service account. */
   kubeconfig: string | undefined;
-  /** The namespace whose Chat4All resources, Deployments and pods are watched. */
+  /** The namespace whose Chat4All resources, Deployments and gateway pods are watched. */
   namespace: string;
+  /** Label selector of the pods watched: the gateway pods (the Deployments' own selectors pick among them). */
+  podSelector: string;
   /** Namespace and name of the coordination.k8s.io Lease the replicas elect a leader on. */
   leaseNamespace: string;
   leaseName: string;
@@ -35,6 +37,10 @@ export interface OperatorConfig {
 const IN_CLUSTER_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+/** The characters of a label selector (`a=b,c in (x,y),!d`); the API server judges the rest. */
+const LABEL_SELECTOR = /^[A-Za-z0-9_./=!,() -]+$/;
+/** The gateway pods' component label, as the manifests set it (app.kubernetes.io/component). */
+export const DEFAULT_POD_SELECTOR = 'app.kubernetes.io/component=gateway';
 
 function name(variable: string, value: string | undefined, pattern: RegExp, max: number): string | undefined {
   if (value === undefined || value === '') return undefined;
@@ -46,9 +52,10 @@ function name(variable: string, value: string | undefined, pattern: RegExp, max:
  * Reads and validates the configuration; throws ConfigError naming the variable at fault.
  *
  * KUBECONFIG (else the in-cluster service account), WATCH_NAMESPACE (else POD_NAMESPACE, else the
- * service account's namespace), LEASE_NAME (chat4all-operator), LEASE_DURATION_SECONDS (15),
- * RESYNC_SECONDS (30), POLL_SECONDS (15), METRICS_TIMEOUT_MS (1000), WORKERS (2), METRICS_HOST
- * (0.0.0.0), METRICS_PORT (9090), POD_NAME, POD_NAMESPACE, LOG_LEVEL (info), LOG_FORMAT (json).
+ * service account's namespace), GATEWAY_POD_SELECTOR (app.kubernetes.io/component=gateway),
+ * LEASE_NAME (chat4all-operator), LEASE_DURATION_SECONDS (15), RESYNC_SECONDS (30), POLL_SECONDS
+ * (15), METRICS_TIMEOUT_MS (1000), WORKERS (2), METRICS_HOST (0.0.0.0), METRICS_PORT (9090),
+ * POD_NAME, POD_NAMESPACE, LOG_LEVEL (info), LOG_FORMAT (json).
  */
 export function loadConfig(env: Env, readNamespaceFile: () => string | undefined = defaultNamespaceFile): OperatorConfig {
   const kubeconfig = env.KUBECONFIG || undefined;
@@ -62,9 +69,12 @@ export function loadConfig(env: Env, readNamespaceFile: () => string | undefined
     (kubeconfig === undefined ? readNamespaceFile() : undefined) ??
     'default';
   const leaseDurationSeconds = int(env, 'LEASE_DURATION_SECONDS', 15, 2, 300);
+  const podSelector = env.GATEWAY_POD_SELECTOR?.trim() || DEFAULT_POD_SELECTOR;
+  if (!LABEL_SELECTOR.test(podSelector)) throw new ConfigError(`GATEWAY_POD_SELECTOR must be a label selector (e.g. ${DEFAULT_POD_SELECTOR}), got ${JSON.stringify(podSelector)}`);
   const config: OperatorConfig = {
     kubeconfig,
     namespace,
+    podSelector,
     leaseNamespace: name('POD_NAMESPACE', env.POD_NAMESPACE, DNS_LABEL, 63) ?? namespace,
     leaseName: name('LEASE_NAME', env.LEASE_NAME, DNS_SUBDOMAIN, 253) ?? 'chat4all-operator',
     leaseDurationSeconds,

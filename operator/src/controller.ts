@@ -47,15 +47,13 @@ export function splitKey(key: string): [namespace: string, name: string] {
 }
 
 export class Chat4AllController {
-  /** Recommendations and scale changes per key (and uid: a re-created Chat4All starts afresh), in the leader's memory only. */
+  /**
+   * Recommendations and scale changes per key (and uid: a re-created Chat4All starts afresh), in
+   * the leader's memory only: a controller lives for one term of leadership.
+   */
   private readonly histories = new Map<string, { uid: string | undefined; history: ScalingHistory }>();
 
   constructor(private readonly o: ControllerOptions) {}
-
-  /** Forgets every history (when leadership is lost: the next leader starts from the cluster). */
-  reset(): void {
-    this.histories.clear();
-  }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = splitKey(key);

@@ -13,11 +13,16 @@
 import type { ResolvedGatewaySpec, ResolvedRules } from './chat4all.js';
 
 export interface Clock {
-  /** Milliseconds since the epoch. */
+  /** Milliseconds since the epoch: for times written down (status, Lease records). */
   now(): number;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
+/** Milliseconds from an arbitrary origin, never set back or forward: for measuring intervals (lease timing). */
+export interface MonotonicClock {
+  monotonic(): number;
+}
+
+export const systemClock: Clock & MonotonicClock = { now: () => Date.now(), monotonic: () => performance.now() };
 
 /** One ready gateway pod: its connection count, or undefined when its metrics could not be read. */
 export interface PodSample {

@@ -5,7 +5,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { OperatorConfig } from './config.js';
 import { Chat4AllController } from './controller.js';
-import type { Clock } from './decision.js';
+import type { Clock, MonotonicClock } from './decision.js';
 import { KubeEventRecorder } from './events.js';
 import { KubeCluster } from './kube-cluster.js';
 import { LeaderElector, kubeLeaseClient } from './leader-election.js';
@@ -23,7 +23,8 @@ export interface OperatorOptions {
   kubeConfig: KubeConfig;
   metrics: OperatorMetrics;
   logger: Logger;
-  clock: Clock;
+  /** The wall clock for written times, the monotonic one for lease timing. */
+  clock: Clock & MonotonicClock;
   watchOptions?: Partial<Pick<ResourceWatchOptions<never>, 'minBackoffMs' | 'maxBackoffMs' | 'watchTimeoutSeconds'>>;
 }
 
@@ -31,29 +32,50 @@ export interface OperatorOptions {
 class ControllerRun {
   private readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
   private readonly watches: ControllerWatches;
+  private readonly controller: Chat4AllController;
   private readonly workers: Promise<void>[] = [];
   private resync: NodeJS.Timeout | undefined;
+  private starting: Promise<void> = Promise.resolve();
+  private stopping = false;
 
-  constructor(
-    private readonly o: OperatorOptions,
-    private readonly controller: Chat4AllController,
-  ) {
-    this.watches = new ControllerWatches({ kubeConfig: o.kubeConfig, namespace: o.config.namespace, enqueue: (key) => this.queue.add(key), logger: o.logger, watchOptions: o.watchOptions });
+  constructor(private readonly o: OperatorOptions) {
+    const { config, kubeConfig, logger } = o;
+    this.watches = new ControllerWatches({ kubeConfig, namespace: config.namespace, podSelector: config.podSelector, enqueue: (key) => this.queue.add(key), logger, watchOptions: o.watchOptions });
+    // A controller per term: its scaling histories are the leader's memory, gone with leadership.
+    this.controller = new Chat4AllController({
+      cluster: new KubeCluster(kubeConfig, this.watches.cache),
+      metricsReader: new HttpMetricsReader(config.metricsTimeoutMs),
+      events: new KubeEventRecorder(kubeConfig, { component: COMPONENT, instance: config.identity }, logger.child({ module: 'events' })),
+      metrics: o.metrics,
+      clock: o.clock,
+      logger: logger.child({ module: 'controller' }),
+      pollMs: config.pollSeconds * 1000,
+    });
   }
 
   start(): void {
     this.watches.start();
+    this.starting = this.startWorkers();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.resync);
+    this.queue.shutDown();
+    await this.watches.stop();
+    await this.starting;
+    await Promise.all(this.workers);
+  }
+
+  /** Starts the workers once every cache has listed (WaitForCacheSync): keys queued meanwhile wait. */
+  private async startWorkers(): Promise<void> {
+    const synced = await this.watches.waitForSync();
+    if (!synced || this.stopping) return;
+    this.o.logger.info('caches synced: starting the workers');
     for (let i = 0; i < this.o.config.workers; i++) this.workers.push(this.work());
     this.resync = setInterval(() => {
       for (const key of this.watches.keys()) this.queue.add(key);
     }, this.o.config.resyncSeconds * 1000);
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.resync);
-    this.queue.shutDown();
-    await this.watches.stop();
-    await Promise.all(this.workers);
   }
 
   private async work(): Promise<void> {
@@ -79,22 +101,12 @@ class ControllerRun {
 
 export class Operator {
   private readonly elector: LeaderElector;
-  private readonly controller: Chat4AllController;
   private run: ControllerRun | undefined;
   /** Leadership changes are applied one after the other. */
   private transition: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: OperatorOptions) {
     const { config, kubeConfig, logger } = o;
-    this.controller = new Chat4AllController({
-      cluster: new KubeCluster(kubeConfig),
-      metricsReader: new HttpMetricsReader(config.metricsTimeoutMs),
-      events: new KubeEventRecorder(kubeConfig, { component: COMPONENT, instance: config.identity }, logger.child({ module: 'events' })),
-      metrics: o.metrics,
-      clock: o.clock,
-      logger: logger.child({ module: 'controller' }),
-      pollMs: config.pollSeconds * 1000,
-    });
     this.elector = new LeaderElector({
       lease: kubeLeaseClient(kubeConfig, config.leaseNamespace, config.leaseName),
       name: config.leaseName,
@@ -134,7 +146,7 @@ export class Operator {
   private startController(): void {
     if (this.run) return;
     this.o.logger.info({ namespace: this.o.config.namespace }, 'leading: starting the controller');
-    this.run = new ControllerRun(this.o, this.controller);
+    this.run = new ControllerRun(this.o);
     this.run.start();
   }
 
@@ -143,7 +155,6 @@ export class Operator {
     this.run = undefined;
     if (!run) return;
     await run.stop();
-    this.controller.reset();
     // Only the leader reports per-resource gauges.
     this.o.metrics.desiredReplicas.reset();
     this.o.metrics.currentReplicas.reset();

@@ -24,8 +24,10 @@ export interface ResourceWatchOptions<T extends WatchedObject> {
   watch: Pick<Watch, 'watch'>;
   /** The collection's path, e.g. /api/v1/namespaces/ns/pods. */
   path: string;
-  /** Lists the collection: the items and the list's resourceVersion. */
-  list: () => Promise<{ items: T[]; resourceVersion: string }>;
+  /** Watches only the objects with these labels (`labelSelector`); `list` must apply the same. */
+  labelSelector?: string;
+  /** Lists the collection: the items and the list's resourceVersion. `signal` fires on stop. */
+  list: (signal: AbortSignal) => Promise<{ items: T[]; resourceVersion: string }>;
   onEvent: (type: WatchEventType, object: T, old: T | undefined) => void;
   logger: Logger;
   /** @default 250 ms */
@@ -53,11 +55,14 @@ export class ResourceWatch<T extends WatchedObject> {
   expirations = 0;
   private stopped = false;
   private abort: AbortController | undefined;
+  /** Aborts a list in flight, so that stop() does not wait on a hung request. */
+  private readonly listAbort = new AbortController();
   /** Ends the current watch request's wait at once (its connection is aborted once it exists). */
   private cancel: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private lastResourceVersion: string | undefined;
+  private syncWaiters: ((synced: boolean) => void)[] = [];
 
   constructor(private readonly o: ResourceWatchOptions<T>) {}
 
@@ -71,12 +76,21 @@ export class ResourceWatch<T extends WatchedObject> {
     return this.lists > 0;
   }
 
+  /** Resolves true once the first list has been applied, or false if the watch is stopped first. */
+  waitForSync(): Promise<boolean> {
+    if (this.synced) return Promise.resolve(true);
+    if (this.stopped) return Promise.resolve(false);
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
   get resourceVersion(): string | undefined {
     return this.lastResourceVersion;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const w of this.syncWaiters.splice(0)) w(false);
+    this.listAbort.abort();
     this.abort?.abort();
     this.cancel?.();
     this.wake?.();
@@ -89,10 +103,10 @@ export class ResourceWatch<T extends WatchedObject> {
     while (!this.stopped) {
       try {
         rv ??= await this.relist();
-        const started = Date.now();
+        const started = performance.now();
         rv = await this.watchFrom(rv);
         // A clean end: watch again from where it stopped; pause if watches end at once.
-        failures = Date.now() - started < 1000 ? failures + 1 : 0;
+        failures = performance.now() - started < 1000 ? failures + 1 : 0;
         if (failures > 0) await this.sleep(this.backoff(failures));
       } catch (err) {
         if (this.stopped) break;
@@ -130,7 +144,7 @@ export class ResourceWatch<T extends WatchedObject> {
 
   /** Lists, reports the differences with the store as events, and returns the list's resourceVersion. */
   private async relist(): Promise<string> {
-    const { items, resourceVersion } = await this.o.list();
+    const { items, resourceVersion } = await this.o.list(this.listAbort.signal);
     const seen = new Set<string>();
     for (const item of items) {
       const name = item.metadata?.name ?? '';
@@ -147,6 +161,7 @@ export class ResourceWatch<T extends WatchedObject> {
     }
     this.lists++;
     this.lastResourceVersion = resourceVersion;
+    for (const w of this.syncWaiters.splice(0)) w(true);
     return resourceVersion;
   }
 
@@ -174,7 +189,7 @@ export class ResourceWatch<T extends WatchedObject> {
       };
       this.cancel = () => finish(new Error('stopped'));
       const timeoutSeconds = Math.round((this.o.watchTimeoutSeconds ?? 300) * (1 + Math.random() / 2));
-      const query = { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds };
+      const query = { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds, ...(this.o.labelSelector ? { labelSelector: this.o.labelSelector } : {}) };
       const onEvent = (type: string, object: unknown) => {
         if (settled) return;
         if (type === 'ERROR') {

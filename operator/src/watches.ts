@@ -1,6 +1,10 @@
 /**
- * The watches of the controller: Chat4All resources, Deployments and pods of one namespace. They
- * only map events to Chat4All keys and enqueue them; reconcile reads everything itself.
+ * The watches of the controller: Chat4All resources, Deployments and the gateway pods of one
+ * namespace. Their stores are the caches reconcile reads (KubeCluster); their events only map to
+ * Chat4All keys and enqueue them.
+ * Pods are watched through a label selector (the gateways' component label, by default), so the
+ * operator neither lists nor keeps every pod of the namespace; which gateway pods belong to which
+ * Chat4All is still decided in memory, by each Deployment's own selector.
  * - a Chat4All: added, deleted, or its spec changed (generation), not its own status writes;
  * - a Deployment: the Chat4Alls that scale it, when its replicas or selector change;
  * - a pod: the Chat4Alls whose Deployment selects it, when it comes, goes, or its readiness,
@@ -8,6 +12,7 @@
  */
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Deployment, type V1Pod, Watch } from '@kubernetes/client-node';
 import { type Chat4All, GROUP, PLURAL, VERSION } from './chat4all.js';
+import { type ClusterCache, abortOptions } from './kube-cluster.js';
 import type { Logger } from './logger.js';
 import { ResourceWatch, type ResourceWatchOptions, type WatchEventType } from './resource-watch.js';
 import { type LabelSelector, matchesSelector } from './selectors.js';
@@ -16,6 +21,8 @@ export interface ControllerWatchesOptions {
   kubeConfig: KubeConfig;
   namespace: string;
   enqueue: (key: string) => void;
+  /** The label selector of the pods watched (the gateway pods), e.g. `app.kubernetes.io/component=gateway`. */
+  podSelector: string;
   logger: Logger;
   /** Passed to each ResourceWatch (backoffs, watch timeout). */
   watchOptions?: Partial<Pick<ResourceWatchOptions<never>, 'minBackoffMs' | 'maxBackoffMs' | 'watchTimeoutSeconds'>>;
@@ -35,6 +42,8 @@ export class ControllerWatches {
   readonly chat4alls: ResourceWatch<Chat4All>;
   readonly deployments: ResourceWatch<V1Deployment>;
   readonly pods: ResourceWatch<Pod>;
+  /** The stores, for reads. */
+  readonly cache: ClusterCache;
 
   constructor(private readonly o: ControllerWatchesOptions) {
     const { kubeConfig, namespace, logger } = o;
@@ -48,8 +57,8 @@ export class ControllerWatches {
       ...common,
       resource: PLURAL,
       path: `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}`,
-      list: async () => {
-        const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL })) as { items: Chat4All[]; metadata: { resourceVersion: string } };
+      list: async (signal) => {
+        const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL }, abortOptions(signal))) as { items: Chat4All[]; metadata: { resourceVersion: string } };
         return { items: list.items, resourceVersion: list.metadata.resourceVersion };
       },
       onEvent: (type, obj, old) => {
@@ -61,8 +70,8 @@ export class ControllerWatches {
       ...common,
       resource: 'deployments',
       path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
-      list: async () => {
-        const list = await apps.listNamespacedDeployment({ namespace });
+      list: async (signal) => {
+        const list = await apps.listNamespacedDeployment({ namespace }, abortOptions(signal));
         return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
       },
       onEvent: (type, obj, old) => {
@@ -74,8 +83,9 @@ export class ControllerWatches {
       ...common,
       resource: 'pods',
       path: `/api/v1/namespaces/${namespace}/pods`,
-      list: async () => {
-        const list = await core.listNamespacedPod({ namespace });
+      labelSelector: o.podSelector,
+      list: async (signal) => {
+        const list = await core.listNamespacedPod({ namespace, labelSelector: o.podSelector }, abortOptions(signal));
         return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
       },
       onEvent: (type: WatchEventType, obj, old) => {
@@ -84,6 +94,22 @@ export class ControllerWatches {
         for (const key of keys) o.enqueue(key);
       },
     });
+    const watches = [this.chat4alls, this.deployments, this.pods];
+    this.cache = {
+      namespace,
+      get synced() {
+        return watches.every((w) => w.synced);
+      },
+      chat4alls: this.chat4alls.store,
+      deployments: this.deployments.store,
+      pods: this.pods.store,
+    };
+  }
+
+  /** Resolves true once every watch has applied its first list, false if they are stopped first. */
+  async waitForSync(): Promise<boolean> {
+    const synced = await Promise.all([this.chat4alls.waitForSync(), this.deployments.waitForSync(), this.pods.waitForSync()]);
+    return synced.every(Boolean);
   }
 
   /** Keys of every Chat4All known to the watch. */

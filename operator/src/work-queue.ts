@@ -51,7 +51,7 @@ export class WorkQueue {
   addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
     if (delayMs <= 0) return this.add(key);
-    const at = Date.now() + delayMs;
+    const at = performance.now() + delayMs;
     const existing = this.delayed.get(key);
     if (existing && existing.at <= at) return;
     if (existing) clearTimeout(existing.timer);

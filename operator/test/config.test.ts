@@ -9,9 +9,14 @@ describe('loadConfig', () => {
   it('has the documented defaults', () => {
     const c = loadConfig({ KUBECONFIG: kubeconfig, WATCH_NAMESPACE: 'chat4all', POD_NAME: 'op-0' });
     assert.deepEqual(
-      [c.namespace, c.leaseNamespace, c.leaseName, c.leaseDurationSeconds, c.resyncSeconds, c.pollSeconds, c.metricsPort, c.identity],
-      ['chat4all', 'chat4all', 'chat4all-operator', 15, 30, 15, 9090, 'op-0'],
+      [c.namespace, c.leaseNamespace, c.leaseName, c.leaseDurationSeconds, c.resyncSeconds, c.pollSeconds, c.metricsPort, c.identity, c.podSelector],
+      ['chat4all', 'chat4all', 'chat4all-operator', 15, 30, 15, 9090, 'op-0', 'app.kubernetes.io/component=gateway'],
     );
+  });
+
+  it('takes the pod watch selector from GATEWAY_POD_SELECTOR', () => {
+    const c = loadConfig({ KUBECONFIG: kubeconfig, GATEWAY_POD_SELECTOR: 'app.kubernetes.io/part-of=chat4all,tier in (edge)' });
+    assert.equal(c.podSelector, 'app.kubernetes.io/part-of=chat4all,tier in (edge)');
   });
 
   it('uses the in-cluster service account without KUBECONFIG, and its namespace', () => {
@@ -29,6 +34,7 @@ describe('loadConfig', () => {
     [{ KUBECONFIG: kubeconfig, WATCH_NAMESPACE: 'Not_A_Name' }, /WATCH_NAMESPACE/],
     [{ KUBECONFIG: kubeconfig, LEASE_NAME: 'UPPER' }, /LEASE_NAME/],
     [{ KUBECONFIG: kubeconfig, LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ KUBECONFIG: kubeconfig, GATEWAY_POD_SELECTOR: 'app=gw;rm' }, /GATEWAY_POD_SELECTOR/],
   ];
   for (const [env, message] of bad) {
     it(`refuses ${JSON.stringify(env).replace(kubeconfig, '<file>')}, naming the variable`, () => {

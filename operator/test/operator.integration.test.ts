@@ -32,7 +32,8 @@ describe('the operator on a real API server', { timeout: 600_000 }, () => {
   const ns = `op-${randomBytes(4).toString('hex')}`;
   /** 127.a.b.x: addresses of this run's own, so that parallel runs never share a gateway. */
   const net = `127.${randomInt(1, 255)}.${randomInt(1, 255)}`;
-  const labels = { 'app.kubernetes.io/name': 'chat4all-gateway', 'chat4all.io/test': ns };
+  // The gateway pods' labels as the manifests set them: the operator watches the component label.
+  const labels = { 'app.kubernetes.io/name': 'chat4all-gateway', 'app.kubernetes.io/component': 'gateway', 'chat4all.io/test': ns };
   const tmp = mkdtempSync(join(tmpdir(), 'chat4all-operator-'));
   let stopApi = () => {};
   let kc: KubeConfig;

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WorkQueue } from '../src/work-queue.js';
-import { sleep } from './support/wait.js';
+
+/** Runs every pending promise continuation (setImmediate is not mocked). */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('WorkQueue', () => {
   it('queues a key once however often it is added', async () => {
@@ -24,13 +26,22 @@ describe('WorkQueue', () => {
     assert.equal(await q.get(), 'ns/a');
   });
 
-  it('delays with addAfter (the earliest time wins) and backs off per key until forget', async () => {
+  it('delays with addAfter (the earliest time wins) and backs off per key until forget', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const q = new WorkQueue({ baseDelayMs: 10, maxDelayMs: 40 });
     q.addAfter('ns/a', 200);
     q.addAfter('ns/a', 20);
-    const started = Date.now();
-    assert.equal(await q.get(), 'ns/a');
-    assert.ok(Date.now() - started < 150);
+    let got: string | undefined;
+    void q.get().then((k) => (got = k));
+    t.mock.timers.tick(19);
+    await settle();
+    assert.equal(got, undefined, 'not before 20 ms');
+    t.mock.timers.tick(1);
+    await settle();
+    assert.equal(got, 'ns/a', 'at 20 ms, not 200');
+    q.done('ns/a');
+    t.mock.timers.tick(200);
+    assert.equal(q.length, 0, 'the later time was dropped');
     assert.deepEqual([q.addRateLimited('ns/b'), q.addRateLimited('ns/b'), q.addRateLimited('ns/b'), q.addRateLimited('ns/b')], [10, 20, 40, 40]);
     q.forget('ns/b');
     assert.equal(q.addRateLimited('ns/b'), 10);
@@ -39,7 +50,7 @@ describe('WorkQueue', () => {
   it('wakes a waiting worker, and ends it on shutDown', async () => {
     const q = new WorkQueue();
     const waiting = q.get();
-    await sleep(5);
+    await settle();
     q.add('ns/a');
     assert.equal(await waiting, 'ns/a');
     const next = q.get();
