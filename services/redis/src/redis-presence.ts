@@ -1,4 +1,4 @@
-import { unavailable, type BackendHealth, type Presence, type PresenceConnection } from '@chat4all/core';
+import { unavailable, type BackendHealth, type Presence, type PresenceChange, type PresenceConnection } from '@chat4all/core';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
@@ -27,7 +27,9 @@ const USERS_PER_ONLINE_CALL = 500;
  * Presence on Redis: per user a sorted set `presence:{user_id}` (under `keyPrefix`) of connection
  * ids scored by their expiry, in ms of the Redis server's clock (the scripts read TIME, so gateway
  * clocks do not matter). Every operation is one Lua script per user (src/lua/presence-*.lua), the
- * calls of one operation pipelined.
+ * calls of one operation pipelined. The status last told of a user is a string
+ * `presence-told:{user_id}`, swapped by one `SET ... GET` per user (atomic, so of two gateways
+ * telling the same change one sees it new).
  *
  * Construction connects in the background; `start()` waits until ready or rejects `unavailable`
  * after READY_TIMEOUT_MS while reconnection goes on. Operations reject `unavailable` at once while
@@ -38,11 +40,13 @@ export class RedisPresence implements Presence {
   private readonly client: Redis;
   private readonly watch: ConnectionWatch;
   private readonly keyPrefix: string;
+  private readonly toldPrefix: string;
   private closed = false;
 
   constructor(options: RedisPresenceOptions) {
     const logger = options.logger.child({ backend: 'redis', component: 'presence' });
     this.keyPrefix = `${options.redis.keyPrefix ?? ''}presence:`;
+    this.toldPrefix = `${options.redis.keyPrefix ?? ''}presence-told:`;
     this.client = createRedisClient(options.redis, 'chat4all-presence');
     this.watch = new ConnectionWatch(this.client, 'commands', logger);
     defineScripts(this.client, ['presence-connect', 'presence-disconnect', 'presence-refresh', 'presence-online']);
@@ -97,6 +101,16 @@ export class RedisPresence implements Presence {
     }
     const flags = (await execPipeline(pipeline, 'read presence')).flatMap((r) => r as number[]);
     return new Set(users.filter((_, i) => flags[i] === 1));
+  }
+
+  async announce(changes: PresenceChange[], ttlMs: number): Promise<PresenceChange[]> {
+    if (changes.length === 0) return [];
+    this.assertUsable();
+    const pipeline = this.client.pipeline();
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    for (const c of changes) pipeline.call('SET', this.toldPrefix + c.userId, c.status, 'PX', ttl, 'GET');
+    const before = await execPipeline(pipeline, 'tell presence');
+    return changes.filter((c, i) => before[i] !== c.status);
   }
 
   async close(): Promise<void> {

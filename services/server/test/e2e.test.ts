@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sleep, waitFor } from '@chat4all/core/testing';
+import { waitFor } from '@chat4all/core/testing';
 import { type Embedded, startEmbedded } from '../src/index.js';
 import jwt from 'jsonwebtoken';
 import { Device, Http, signUp, upgradeStatus } from './clients.js';
@@ -67,7 +67,10 @@ describe('the platform end to end, in one process', () => {
     assert.equal(m.message_id, messageId);
     assert.equal(m.status, 'READ');
     assert.ok(m.sent_at && m.delivered_at && m.read_at);
-    await sleep(100);
+    // A later message of the same conversation is a barrier: it travels the same partition and the
+    // same user channels, so a second copy of the first would have reached every device before it.
+    const later = (await bob.http.call('POST', '/v1/messages', { conversation_id: convId, content: 'barrier' })).body.message_id;
+    for (const d of [a1, a2, b1]) await d.next((f) => f.type === 'new_message' && f.message_id === later, 'the later message');
     for (const d of [a1, a2, b1]) assert.equal(d.of('new_message').filter((f) => f.message_id === messageId).length, 1, 'once per device');
   });
 
@@ -150,7 +153,7 @@ describe('the platform end to end, in one process', () => {
     await a.close();
     const missed: string[] = [];
     for (let i = 0; i < 5; i++) missed.push((await bob.http.call('POST', '/v1/messages', { conversation_id: conv, content: `missed ${i}` })).body.message_id);
-    await sleep(100);
+    await waitFor(async () => (await alice.http.call('GET', `/v1/conversations/${conv}/messages`)).body.messages.length === 6, 'the missed messages stored');
     const back = await connect(alice.token, `&since=${since}`);
     assert.equal(back.frames[0]!.type, 'connected');
     assert.equal(back.frames[0]!.recovered, true);

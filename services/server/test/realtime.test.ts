@@ -46,7 +46,8 @@ describe('catch-up after a reconnect', () => {
       const r = await senders[k]!.http.call('POST', '/v1/messages', { conversation_id: convs[k], content: `m${i}` });
       sent.get(convs[k]!)!.push(r.body.message_id);
     }
-    await sleep(200);
+    const stored = async () => (await Promise.all(convs.map(async (c) => (await alice.http.call('GET', `/v1/conversations/${c}/messages`)).body.messages.length))).reduce((a, b) => a + b, 0);
+    await waitFor(async () => (await stored()) === 51, 'the 50 messages stored, beside the warm-up');
     const back = await connect(p.websocketUrl, alice.token, `&since=${since}`);
     assert.equal(back.frames[0]!.recovered, true);
     const live = await senders[1]!.http.call('POST', '/v1/messages', { conversation_id: convs[1], content: 'live' });
@@ -113,13 +114,17 @@ describe('presence', () => {
     assert.equal(view.body.members.find((m: any) => m.user_id === alice.userId).online, true);
     const a2 = await connect(gw2.websocketUrl, alice.token);
     await a1.close();
-    await sleep(700);
-    assert.equal(b.of('presence').filter((f) => f.user_id === alice.userId).length, 1, 'still online on another device: no event');
     await a2.close();
     await b.next((f) => f.type === 'presence' && f.user_id === alice.userId && f.status === 'offline', 'offline');
     const later = await bob.http.call('GET', `/v1/conversations/${conv}`);
     assert.equal(later.body.members.find((m: any) => m.user_id === alice.userId).online, false);
+    // Coming back is a barrier: had the first device's close announced "offline" while the second
+    // was still connected, bob would have seen offline, offline, online.
+    const a3 = await connect(p.websocketUrl, alice.token);
+    await b.next((f) => f.type === 'presence' && f.user_id === alice.userId && f.status === 'online' && b.of('presence').filter((g) => g.user_id === alice.userId).length >= 3, 'online again');
+    assert.deepEqual(b.of('presence').filter((f) => f.user_id === alice.userId).map((f) => f.status), ['online', 'offline', 'online'], 'still online on another device: no event');
     assert.equal(e.of('presence').length, 0, 'non-contacts hear nothing');
+    await a3.close();
   });
 
   it('does not storm contacts when a connection flaps', async () => {
@@ -134,7 +139,8 @@ describe('presence', () => {
       await d.close();
     }
     const flapMs = Date.now() - started;
-    await sleep(1500);
+    // The notifier sends at most one change per interval; it ends on the state the flaps left.
+    await b.next((f) => f.type === 'presence' && f.user_id === alice.userId && b.of('presence').filter((g) => g.user_id === alice.userId).at(-1)?.status === 'offline', 'offline at the end', 5000);
     const events = b.of('presence').filter((f) => f.user_id === alice.userId);
     assert.ok(events.length <= Math.ceil(flapMs / 1000) + 2, `${events.length} presence events for 10 flaps in ${flapMs} ms`);
     assert.equal(events.at(-1)?.status, 'offline', 'the last event is the state it ended in');
@@ -152,8 +158,12 @@ describe('typing', () => {
     for (const d of [b, c]) await d.next((f) => f.type === 'typing' && f.user_id === alice.userId && f.conversation_id === conv, 'typing');
     e.send({ type: 'typing', conversation_id: conv });
     await e.next((f) => f.type === 'error' && f.code === 'conversation_not_found', 'a non-member is refused');
-    await sleep(300);
-    assert.equal(b.of('typing').length, 1, 'five frames, one event');
+    // A barrier: alice types in another conversation with bob. Her frames are handled in order and
+    // bob's events travel one channel, so any second event of the five would have come before it.
+    const other = await direct(alice, bob);
+    a.send({ type: 'typing', conversation_id: other });
+    await b.next((f) => f.type === 'typing' && f.conversation_id === other, 'typing in the other conversation');
+    assert.equal(b.of('typing').filter((f) => f.conversation_id === conv).length, 1, 'five frames, one event');
     assert.equal(a.of('typing').length, 0, 'not echoed to the typist');
     assert.equal(e.of('typing').length, 0);
     const history = await bob.http.call('GET', `/v1/conversations/${conv}/messages`);

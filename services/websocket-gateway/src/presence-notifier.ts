@@ -23,7 +23,7 @@ export interface PresenceNotifierOptions {
 }
 
 interface UserState {
-  published?: PresenceFrame['status'];
+  /** When this gateway last told a change of the user. */
   at: number;
   /** Waiting in a batch. */
   due: boolean;
@@ -33,6 +33,11 @@ interface UserState {
 const CONTACT_READS = 32;
 /** Presence frames per publish at most. */
 const FRAMES_PER_PUBLISH = 5000;
+/**
+ * How long the status last told of a user is remembered (shared by the gateways); past it an
+ * unchanged status is told again, which is harmless.
+ */
+const TOLD_TTL_MS = 86_400_000;
 
 /**
  * Tells a user's contacts (the members of their conversations) when the user comes online or goes
@@ -85,16 +90,14 @@ export class PresenceNotifier {
     for (const u of userIds) this.users.get(u)!.due = false;
     try {
       const online = await this.o.presence.online(userIds);
+      // What the contacts were told last is shared by the gateways: a user who went offline through
+      // another gateway and came back through this one must be told online again.
+      const current = userIds.filter((u) => this.users.has(u)).map((userId) => ({ userId, status: online.has(userId) ? ('online' as const) : ('offline' as const) }));
+      const changed = await this.o.presence.announce(current, TOLD_TTL_MS);
       const at = this.o.now();
-      const changed: { userId: string; status: PresenceFrame['status'] }[] = [];
-      for (const userId of userIds) {
+      for (const { userId } of changed) {
         const s = this.users.get(userId);
-        if (!s) continue;
-        const status: PresenceFrame['status'] = online.has(userId) ? 'online' : 'offline';
-        if (status === s.published) continue;
-        s.published = status;
-        s.at = at;
-        changed.push({ userId, status });
+        if (s) s.at = at;
       }
       const deliveries: EphemeralDelivery[] = [];
       for (let i = 0; i < changed.length; i += CONTACT_READS) {

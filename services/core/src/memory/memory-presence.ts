@@ -1,12 +1,19 @@
+import { LRUCache } from 'lru-cache';
 import type { BackendHealth } from '../health.js';
-import type { Presence, PresenceConnection } from '../ports/presence.js';
+import type { Presence, PresenceChange, PresenceConnection } from '../ports/presence.js';
+
+/** Users whose last told status is remembered at most; a forgotten one is told again (harmless). */
+const ANNOUNCED_MAX = 100_000;
 
 /** Presence in memory: per user, connection ids with their expiry. Share one per process. */
 export class MemoryPresence implements Presence {
   readonly backendName = 'memory';
   private readonly users = new Map<string, Map<string, number>>();
+  private readonly announced: LRUCache<string, { status: PresenceChange['status']; until: number }>;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = Date.now) {
+    this.announced = new LRUCache({ max: ANNOUNCED_MAX });
+  }
 
   health(): BackendHealth {
     return { status: 'up' };
@@ -48,6 +55,17 @@ export class MemoryPresence implements Presence {
 
   async online(userIds: string[]): Promise<Set<string>> {
     return new Set(userIds.filter((u) => this.live(u) !== undefined));
+  }
+
+  async announce(changes: PresenceChange[], ttlMs: number): Promise<PresenceChange[]> {
+    const now = this.now();
+    const told: PresenceChange[] = [];
+    for (const c of changes) {
+      const before = this.announced.get(c.userId);
+      this.announced.set(c.userId, { status: c.status, until: now + ttlMs });
+      if (before === undefined || before.until <= now || before.status !== c.status) told.push(c);
+    }
+    return told;
   }
 
   async close(): Promise<void> {}

@@ -31,6 +31,26 @@ export function describePresence(name: string, make: PresenceFactory): void {
       assert.equal((await p.online([userId])).size, 0);
     });
 
+    it('tells each change once, whichever gateway claims it, and again after the opposite one', async () => {
+      const p = await open();
+      const [u, v] = [`u-${randomId()}`, `u-${randomId()}`];
+      const online = { userId: u, status: 'online' as const };
+      const offline = { userId: u, status: 'offline' as const };
+      assert.deepEqual(await p.announce([online, { userId: v, status: 'offline' }], 60_000), [online, { userId: v, status: 'offline' }], 'never told: new');
+      assert.deepEqual(await p.announce([online], 60_000), [], 'told already');
+      assert.deepEqual(await p.announce([offline], 60_000), [offline]);
+      assert.deepEqual(await p.announce([online, { userId: v, status: 'offline' }], 60_000), [online], 'online again, v unchanged');
+      assert.deepEqual(await p.announce([], 60_000), []);
+    });
+
+    it('forgets what it told after the time it was asked to keep it', async () => {
+      const p = await open();
+      const change = { userId: `u-${randomId()}`, status: 'online' as const };
+      assert.equal((await p.announce([change], 200)).length, 1);
+      await sleep(400);
+      assert.deepEqual(await p.announce([change], 200), [change], 'told again: harmless, and it bounds memory');
+    });
+
     it('expires connections that are not refreshed', async () => {
       const p = await open();
       const userId = `u-${randomId()}`;
