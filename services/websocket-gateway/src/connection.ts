@@ -1,5 +1,6 @@
-import type { TokenBucket, peekEvent } from '@chat4all/core';
+import { type RateLimit, TokenBucket, compareEventIds, isEventId, peekEvent } from '@chat4all/core';
 import type { WebSocket } from 'ws';
+import type { GatewayMetrics } from './metrics.js';
 
 /** Close codes of the wire contract. */
 export const CLOSE = {
@@ -22,17 +23,49 @@ export interface Outgoing {
 }
 
 /**
- * One client connection. Kept small: a gateway holds many thousands of them. While a connection
- * catches up, live payloads wait in `pending` so none is lost or sent ahead of the replay.
+ * Where a connection is in its life. Only the connection moves itself from one to the next:
+ *
+ *   authenticated ──► catching-up ──► live ──► draining ──► closed
+ *                          ▲           │
+ *                          └───────────┘  (the broker lost its subscription: catch up again)
+ *
+ * Any state but closed may go to draining (a close was asked: the handshake is under way, nothing
+ * more is sent) or straight to closed (the socket closed, or was terminated).
+ */
+export type ConnectionState = 'authenticated' | 'catching-up' | 'live' | 'draining' | 'closed';
+
+/** What every connection of a gateway shares: one object for all, so each connection holds a single reference. */
+export interface ConnectionEnv {
+  metrics: GatewayMetrics;
+  /** Bytes a socket may have waiting to be written; past them the connection is closed with 4008. */
+  maxBufferedBytes: number;
+  /** Live payloads a connection holds while it catches up; past them it is closed with 1012. */
+  maxHeld: number;
+  /** A new_message from someone else was written to `userId`'s socket: it is delivered. */
+  delivered(messageId: string, conversationId: string, userId: string): void;
+  now(): number;
+}
+
+/** A peer that never answers the close handshake must not hold its socket longer than this. */
+const CLOSE_TIMEOUT_MS = 5000;
+/** ws.send options for a payload encoded once: its Buffer goes out as a text frame. */
+const TEXT = { binary: false } as const;
+
+/**
+ * One client connection: its state, what it holds while it catches up, and every write to its
+ * socket (so backpressure is decided in one place). Other modules ask it to change; they never
+ * set its fields. Kept small: a gateway holds many thousands of them.
  */
 export class Connection {
-  alive = true;
-  pending: Outgoing[] | null = null;
-  closed = false;
-  /** The last event delivered, to catch up from if the broker missed some. */
-  lastEventId: string | undefined;
+  private current: ConnectionState = 'authenticated';
+  /** Whether the peer was heard from since the last ping. */
+  private answered = true;
+  /** Live payloads waiting for the catch-up to end; null when not catching up. */
+  private held: Outgoing[] | null = null;
+  /** The last event written, to catch up from if the broker misses some. */
+  private last: string | undefined;
   /** Made on the first client frame: idle connections carry no limiter. */
-  frames: TokenBucket | undefined;
+  private frames: TokenBucket | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -40,13 +73,170 @@ export class Connection {
     readonly userId: string,
     /** Token expiry, Unix ms. */
     readonly expiresAt: number,
+    private readonly env: ConnectionEnv,
   ) {}
 
+  get state(): ConnectionState {
+    return this.current;
+  }
+
+  /** False once a close was asked or the socket closed: nothing more is written. */
+  get isOpen(): boolean {
+    return this.current !== 'draining' && this.current !== 'closed';
+  }
+
+  /** The id of the last event written to the socket. */
+  get lastEventId(): string | undefined {
+    return this.last;
+  }
+
+  /** Live payloads held by a catch-up in progress. */
+  get heldCount(): number {
+    return this.held?.length ?? 0;
+  }
+
+  /** Whether the peer answered (or sent anything) since the last ping. */
+  get responsive(): boolean {
+    return this.answered;
+  }
+
+  /** The peer is alive: it answered a ping or sent a frame. */
+  heard(): void {
+    this.answered = true;
+  }
+
+  /** Pings the peer, which has until the next ping to be heard from. */
+  ping(): void {
+    this.answered = false;
+    this.ws.ping();
+  }
+
+  /** Spends one frame of this connection's budget; false when it is spent. */
+  spendFrame(limit: RateLimit, now: () => number): boolean {
+    this.frames ??= new TokenBucket(limit, now);
+    return this.frames.take();
+  }
+
+  /**
+   * Starts holding live payloads until `finishCatchUp`. From `authenticated` (a new connection) or
+   * `live` (the broker lost its subscription); false in any other state, so a connection closing
+   * or already catching up is left alone.
+   */
+  startCatchUp(): boolean {
+    if (this.current !== 'authenticated' && this.current !== 'live') return false;
+    this.current = 'catching-up';
+    this.held = [];
+    return true;
+  }
+
+  /**
+   * Where a catch-up starts from when the connection has received no event yet (the newest event
+   * of its user when it connected). Only while catching up, before anything was written.
+   */
+  startFrom(eventId: string | undefined): void {
+    if (this.current === 'catching-up' && this.last === undefined) this.last = eventId;
+  }
+
+  /**
+   * A payload for this connection's user. Written when live; held while catching up, up to the
+   * env's `maxHeld`, beyond which the connection is closed with 1012 (retryable: its client
+   * reconnects with the last event id it got and catches up again, so nothing is lost and the
+   * gateway's memory stays bounded). Dropped in any other state.
+   */
+  push(out: Outgoing): void {
+    if (this.current === 'live') return this.deliver(out);
+    if (this.current !== 'catching-up' || !this.held) return;
+    if (this.held.length >= this.env.maxHeld) return this.close(CLOSE.draining, 'missed events; reconnect');
+    this.held.push(out);
+  }
+
+  /**
+   * Ends a catch-up: writes `replay` (the events missed, oldest first), then the held payloads
+   * that are not already in it, in the order they came, and goes live. Event ids only increase,
+   * so a held event no newer than the last one written is a duplicate and skipped; payloads
+   * without an id (typing, presence) are never skipped.
+   */
+  finishCatchUp(replay: readonly string[]): void {
+    if (this.current !== 'catching-up') return;
+    let newest: string | undefined;
+    for (const data of replay) {
+      const ev = peekEvent(data);
+      if (isEventId(ev?.event_id)) newest = ev.event_id;
+      this.deliver({ data, ev });
+    }
+    const held = this.held ?? [];
+    this.held = null;
+    for (const out of held) {
+      const id = out.ev?.event_id;
+      if (isEventId(id)) {
+        if (newest !== undefined && compareEventIds(id, newest) <= 0) continue;
+        newest = id;
+      }
+      this.deliver(out);
+    }
+    // A write above may have closed it (a slow consumer): then it stays closing.
+    if (this.current === 'catching-up') this.current = 'live';
+  }
+
+  /** Writes an event; once written, a new_message from someone else is reported delivered. */
+  private deliver({ data, ev }: Outgoing): void {
+    const type = typeof ev?.type === 'string' ? ev.type : 'unknown';
+    const isNewMessage = type === 'new_message' && typeof ev?.message_id === 'string';
+    const ack =
+      isNewMessage && ev.sender_id !== this.userId
+        ? (err?: Error | null) => {
+            if (!err) this.env.delivered(ev.message_id as string, ev.conversation_id as string, this.userId);
+          }
+        : undefined;
+    if (!this.send(data, type, ack)) return;
+    if (typeof ev?.event_id === 'string') this.last = ev.event_id;
+    if (isNewMessage && typeof ev.created_at === 'string') {
+      this.env.metrics.deliveryLatency.observe(Math.max(0, this.env.now() - Date.parse(ev.created_at)) / 1000);
+    }
+  }
+
+  /** Writes a frame the gateway made (connected, error, pong), counted under its type. */
+  sendFrame(frame: { type: string }): boolean {
+    return this.send(JSON.stringify(frame), frame.type);
+  }
+
+  /**
+   * Writes one frame, counted as `type`. A peer that does not read (more than maxBufferedBytes
+   * waiting to be written) is closed with 4008 instead: its buffer would otherwise grow without
+   * bound. `written` is called once the frame is written (with an error if it was not).
+   */
+  send(payload: string | Buffer, type: string, written?: (err?: Error | null) => void): boolean {
+    if (!this.isOpen) return false;
+    if (this.ws.bufferedAmount > this.env.maxBufferedBytes) {
+      this.env.metrics.connectionErrors.inc({ reason: 'slow_consumer' });
+      this.close(CLOSE.slowConsumer, 'slow consumer');
+      return false;
+    }
+    this.ws.send(payload, TEXT, written);
+    this.env.metrics.frameSent(type);
+    return true;
+  }
+
+  /** Starts the close handshake (draining); the socket is terminated if the peer never answers it. */
   close(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (!this.isOpen) return;
+    this.current = 'draining';
+    this.held = null;
     this.ws.close(code, reason);
-    // A peer that never answers the close handshake must not hold the socket.
-    setTimeout(() => this.ws.terminate(), 5000).unref();
+    setTimeout(() => this.ws.terminate(), CLOSE_TIMEOUT_MS).unref();
+  }
+
+  /** Drops the socket without a handshake (a peer that stopped answering). */
+  terminate(): void {
+    if (this.current === 'closed') return;
+    this.current = 'closed';
+    this.held = null;
+    this.ws.terminate();
+  }
+
+  /** The socket closed: the end of the connection's life. */
+  socketClosed(): void {
+    this.current = 'closed';
+    this.held = null;
   }
 }

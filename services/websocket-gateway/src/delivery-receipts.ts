@@ -1,4 +1,5 @@
 import { type EventLog, type ReceiptRecord, TOPIC_RECEIPTS, encodeRecord } from '@chat4all/core';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 
 export interface DeliveryReceiptsOptions {
@@ -7,7 +8,7 @@ export interface DeliveryReceiptsOptions {
   now: () => number;
   /** Appends are batched over this window. @default 20 */
   flushMs?: number;
-  /** Recently sent (message, user) pairs remembered to send one DELIVERED each. @default 50_000 */
+  /** Recently sent (message, user) pairs remembered to send one DELIVERED each; the least recent are forgotten first. @default 50_000 */
   rememberPairs?: number;
   /** Receipts waiting at most; beyond it the oldest are dropped (and counted). @default 20_000 */
   maxQueued?: number;
@@ -25,19 +26,20 @@ export interface DeliveryReceiptsOptions {
  * bounded, and are retried; the message itself is never at risk.
  */
 export class DeliveryReceipts {
-  private readonly recent = new Set<string>();
+  private readonly recent: LRUCache<string, true>;
   private queue: { key: string; value: Buffer }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing = false;
   dropped = 0;
 
-  constructor(private readonly options: DeliveryReceiptsOptions) {}
+  constructor(private readonly options: DeliveryReceiptsOptions) {
+    this.recent = new LRUCache({ max: options.rememberPairs ?? 50_000 });
+  }
 
   delivered(messageId: string, conversationId: string, userId: string): void {
     const pair = `${messageId}:${userId}`;
     if (this.recent.has(pair)) return;
-    this.recent.add(pair);
-    if (this.recent.size > (this.options.rememberPairs ?? 50_000)) this.recent.delete(this.recent.values().next().value as string);
+    this.recent.set(pair, true);
     const record: ReceiptRecord = { v: 1, message_id: messageId, conversation_id: conversationId, user_id: userId, status: 'DELIVERED', at: new Date(this.options.now()).toISOString() };
     this.queue.push({ key: conversationId, value: encodeRecord(record) });
     const max = this.options.maxQueued ?? 20_000;

@@ -14,19 +14,21 @@ import {
   bearerToken,
   isChat4AllError,
   isEventId,
-  KeyedRateLimiter,
-  randomId,
   TokenBucket,
   unauthenticated,
 } from '@chat4all/core';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { type RawData, type WebSocket, WebSocketServer } from 'ws';
-import { CLOSE, Connection } from './connection.js';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { CatchUp, INVALID_SINCE } from './catch-up.js';
+import { CLOSE, type ConnectionEnv } from './connection.js';
+import { ConnectionRegistry } from './connection-registry.js';
 import { DeliveryReceipts } from './delivery-receipts.js';
-import { Dispatcher } from './dispatcher.js';
+import { FrameRouter } from './frame-router.js';
+import { Heartbeat } from './heartbeat.js';
 import { GatewayMetrics } from './metrics.js';
 import { PresenceNotifier } from './presence-notifier.js';
+import { Sessions } from './sessions.js';
 
 /** What one client may do; beyond it, it is refused or closed (4029). */
 export interface GatewayLimits {
@@ -71,6 +73,11 @@ export interface GatewayOptions {
   maxPayloadBytes?: number;
   /** Bytes a connection may have waiting to be written before it is closed with 4008. @default 1_048_576 */
   maxBufferedBytes?: number;
+  /**
+   * Live events a connection holds while it catches up; past them it is closed with 1012 and its
+   * client reconnects and catches up again from its last event. @default 10_000
+   */
+  maxCatchUpBuffer?: number;
   /** Time a connection without a token has to send an `auth` frame. @default 10_000 */
   authTimeoutMs?: number;
   /** Presence registrations live this long and are refreshed each heartbeat. @default 60_000 */
@@ -85,24 +92,27 @@ export interface GatewayOptions {
  * The WebSocket gateway: authenticates connections, subscribes to the notification channels of
  * the users connected here (and only those), replays what a reconnecting client missed, pushes
  * every event to every connection of its user, and reports DELIVERED receipts.
+ *
+ * This class serves the HTTP upgrade (path, draining, connect rate, authentication, connections
+ * per user) and hands each accepted socket to the roles it composes: Sessions (a connection's
+ * life), ConnectionRegistry (users and their subscriptions), CatchUp (replay), FrameRouter (client
+ * frames) and Heartbeat (liveness).
  */
 export class WebSocketGateway {
   readonly metrics: GatewayMetrics;
   private readonly wss: WebSocketServer;
-  private readonly dispatcher: Dispatcher;
+  private readonly registry: ConnectionRegistry;
+  private readonly catchUp: CatchUp;
+  private readonly sessions: Sessions;
+  private readonly heartbeat: Heartbeat;
   private readonly receipts: DeliveryReceipts;
   private readonly now: () => number;
   private readonly path: string;
   private server: Server | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
   private draining = false;
   private readonly limits: GatewayLimits;
   private readonly connectLimiter: TokenBucket;
-  private readonly userFrames: KeyedRateLimiter;
   private readonly presenceNotifier: PresenceNotifier;
-  /** The connection of each open socket, for the shared listeners. */
-  private readonly connections = new WeakMap<WebSocket, Connection>();
-  private readonly listeners: SocketListeners;
 
   constructor(private readonly options: GatewayOptions) {
     this.now = options.now ?? Date.now;
@@ -111,28 +121,48 @@ export class WebSocketGateway {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? 16_384, perMessageDeflate: false, clientTracking: false });
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.connectLimiter = new TokenBucket(this.limits.connects, this.now);
-    this.userFrames = new KeyedRateLimiter(this.limits.userFrames, this.now);
-    this.receipts = new DeliveryReceipts({ eventLog: options.eventLog, logger: options.logger, now: this.now });
-    this.presenceNotifier = new PresenceNotifier({ ...options, now: this.now, ...(options.presenceIntervalMs === undefined ? {} : { intervalMs: options.presenceIntervalMs }) });
-    this.dispatcher = new Dispatcher({
-      ...options,
-      metrics: this.metrics,
-      receipts: this.receipts,
-      presenceNotifier: this.presenceNotifier,
-      now: this.now,
+    const { logger, broker, presence } = options;
+    const metrics = this.metrics;
+    const now = this.now;
+    const presenceTtlMs = options.presenceTtlMs ?? 60_000;
+    this.receipts = new DeliveryReceipts({ eventLog: options.eventLog, logger, now });
+    this.presenceNotifier = new PresenceNotifier({ ...options, now, ...(options.presenceIntervalMs === undefined ? {} : { intervalMs: options.presenceIntervalMs }) });
+    const env: ConnectionEnv = {
+      metrics,
+      now,
       maxBufferedBytes: options.maxBufferedBytes ?? 1_048_576,
-      presenceTtlMs: options.presenceTtlMs ?? 60_000,
+      maxHeld: options.maxCatchUpBuffer ?? 10_000,
+      delivered: (messageId, conversationId, userId) => this.receipts.delivered(messageId, conversationId, userId),
+    };
+    this.registry = new ConnectionRegistry({ broker, metrics });
+    this.catchUp = new CatchUp({ broker, metrics, logger, now });
+    this.sessions = new Sessions({
+      registry: this.registry,
+      catchUp: this.catchUp,
+      router: new FrameRouter({ ...options, metrics, now }),
+      presence,
+      presenceNotifier: this.presenceNotifier,
+      presenceTtlMs,
+      env,
+      metrics,
+      logger,
+      now,
+      connectionFrames: this.limits.connectionFrames,
+      userFrames: this.limits.userFrames,
     });
-    this.listeners = socketListeners({
-      connections: this.connections,
-      metrics: this.metrics,
-      dispatcher: this.dispatcher,
-      logger: options.logger,
-      allowFrame: (conn) => this.allowFrame(conn),
+    this.heartbeat = new Heartbeat({
+      connections: this.registry,
+      presence,
+      metrics,
+      logger,
+      now,
+      presenceTtlMs,
+      ...(options.heartbeatMs === undefined ? {} : { periodMs: options.heartbeatMs }),
+      afterSweep: () => this.presenceNotifier.sweep(),
     });
-    options.broker.setListener(
-      (userId, payload) => this.dispatcher.onBrokerMessage(userId, payload),
-      () => void this.dispatcher.catchUpAll(),
+    broker.setListener(
+      (userId, payload) => this.sessions.onBrokerMessage(userId, payload),
+      () => void this.catchUp.resume(this.registry),
     );
   }
 
@@ -147,7 +177,7 @@ export class WebSocketGateway {
   }
 
   get connectionCount(): number {
-    return this.dispatcher.connectionCount;
+    return this.registry.size;
   }
 
   /** Starts serving WebSocket upgrades on `port` (0 picks one). Resolves the port. */
@@ -161,11 +191,7 @@ export class WebSocketGateway {
       server.listen(port, host, () => resolve());
     });
     this.server = server;
-    const hb = this.options.heartbeatMs ?? 15_000;
-    // Each sweep is spread over a third of the period: its pings and presence refreshes go out
-    // in small slices instead of one burst that would delay deliveries.
-    this.heartbeat = setInterval(() => void this.dispatcher.heartbeat(this.options.presenceTtlMs ?? 60_000, hb / 3), hb);
-    this.heartbeat.unref();
+    this.heartbeat.start();
     const address = server.address();
     return typeof address === 'object' && address ? address.port : port;
   }
@@ -189,18 +215,18 @@ export class WebSocketGateway {
     }
     const token = url.searchParams.get('token') ?? bearerToken(req.headers.authorization);
     const sinceParam = url.searchParams.get('since');
-    const since = sinceParam !== null && isEventId(sinceParam) ? sinceParam : sinceParam === null ? undefined : 'invalid';
+    const since = sinceParam !== null && isEventId(sinceParam) ? sinceParam : sinceParam === null ? undefined : INVALID_SINCE;
     const upgrade = (claims: TokenClaims | undefined) =>
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         // ws handles the socket's errors from here on.
         socket.off('error', destroySocket);
-        if (claims) void this.open(ws, claims, since);
+        if (claims) void this.sessions.open(ws, claims, since);
         else this.awaitAuthFrame(ws, since);
       });
     if (token === undefined) return upgrade(undefined);
     void this.authenticate(token).then(
       (claims) => {
-        if (this.dispatcher.connectionsOf(claims.userId) >= this.limits.connectionsPerUser) {
+        if (this.registry.countOf(claims.userId) >= this.limits.connectionsPerUser) {
           return this.refuse(socket, 429, 'too_many_connections', `at most ${this.limits.connectionsPerUser} connections per user`, 5);
         }
         if (!socket.destroyed) upgrade(claims);
@@ -233,12 +259,12 @@ export class WebSocketGateway {
       clearTimeout(timer);
       void this.authenticateFrame(String(data)).then(
         (claims) => {
-          if (this.dispatcher.connectionsOf(claims.userId) >= this.limits.connectionsPerUser) {
+          if (this.registry.countOf(claims.userId) >= this.limits.connectionsPerUser) {
             this.metrics.connectionErrors.inc({ reason: 'too_many_connections' });
             ws.close(CLOSE.rateLimited, 'too_many_connections');
             return;
           }
-          void this.open(ws, claims, since);
+          void this.sessions.open(ws, claims, since);
         },
         (err: unknown) => {
           const code = isChat4AllError(err) ? err.code : 'auth_required';
@@ -261,33 +287,6 @@ export class WebSocketGateway {
     return this.authenticate(frame.token);
   }
 
-  private async open(ws: WebSocket, claims: TokenClaims, since: string | undefined): Promise<void> {
-    const conn = new Connection(ws, randomId(), claims.userId, claims.expiresAt * 1000);
-    this.connections.set(ws, conn);
-    ws.on('pong', this.listeners.pong);
-    ws.on('message', this.listeners.message);
-    ws.on('error', this.listeners.error);
-    ws.on('close', this.listeners.close);
-    try {
-      await this.dispatcher.add(conn, since);
-      this.metrics.connects.inc();
-      this.options.logger.debug(fieldsOf(conn), 'connected');
-    } catch (err) {
-      this.options.logger.warn({ ...fieldsOf(conn), err }, 'could not set up the connection');
-      this.metrics.connectionErrors.inc({ reason: 'backend_unavailable' });
-      conn.close(1011, 'try again');
-    }
-  }
-
-  /** Spends a frame of the connection's and the user's budgets; closes with 4029 when either is spent. */
-  private allowFrame(conn: Connection): boolean {
-    conn.frames ??= new TokenBucket(this.limits.connectionFrames, this.now);
-    if (conn.frames.take() && this.userFrames.take(conn.userId) === 0) return true;
-    this.metrics.connectionErrors.inc({ reason: 'rate_limited' });
-    conn.close(CLOSE.rateLimited, 'rate limited');
-    return false;
-  }
-
   /**
    * Stops accepting connections and closes the open ones with 1012 in batches spread over
    * `windowMs`, so their clients reconnect elsewhere without a thundering herd. Resolves when all
@@ -295,13 +294,13 @@ export class WebSocketGateway {
    */
   async drain(windowMs = 10_000): Promise<void> {
     this.draining = true;
-    await this.dispatcher.closeAll(CLOSE.draining, 'gateway draining', windowMs);
+    await this.sessions.closeAll(CLOSE.draining, 'gateway draining', windowMs);
   }
 
   async close(): Promise<void> {
     this.draining = true;
-    clearInterval(this.heartbeat);
-    await this.dispatcher.closeAll(CLOSE.draining, 'gateway stopping', 0);
+    this.heartbeat.stop();
+    await this.sessions.closeAll(CLOSE.draining, 'gateway stopping', 0);
     await this.receipts.close();
     this.presenceNotifier.close();
     const server = this.server;
@@ -316,51 +315,4 @@ export class WebSocketGateway {
 /** An upgrade socket's error handler until ws takes it over: one function for all. */
 function destroySocket(this: Duplex): void {
   this.destroy();
-}
-
-/** The log fields of a connection (added per call: connections keep no child logger). */
-function fieldsOf(conn: Connection): { connection_id: string; user_id: string } {
-  return { connection_id: conn.id, user_id: conn.userId };
-}
-
-type SocketListeners = ReturnType<typeof socketListeners>;
-
-/**
- * The listeners of every connection's socket, shared: a gateway holds many thousands of
- * connections, so none gets closures (or a child logger) of its own. `this` is the socket.
- */
-function socketListeners(g: {
-  connections: WeakMap<WebSocket, Connection>;
-  metrics: GatewayMetrics;
-  dispatcher: Dispatcher;
-  logger: Logger;
-  allowFrame: (conn: Connection) => boolean;
-}) {
-  return {
-    pong(this: WebSocket): void {
-      const conn = g.connections.get(this);
-      if (conn) conn.alive = true;
-    },
-    message(this: WebSocket, data: RawData, isBinary: boolean): void {
-      const conn = g.connections.get(this);
-      if (!conn) return;
-      conn.alive = true;
-      if (!g.allowFrame(conn)) return;
-      if (isBinary) return g.dispatcher.sendError(conn, 'binary_frame', 'frames are JSON text');
-      void g.dispatcher.onClientFrame(conn, String(data));
-    },
-    error(this: WebSocket, err: Error): void {
-      g.metrics.connectionErrors.inc({ reason: 'socket_error' });
-      const conn = g.connections.get(this);
-      g.logger.debug({ ...(conn ? fieldsOf(conn) : {}), err }, 'socket error');
-    },
-    close(this: WebSocket, code: number): void {
-      const conn = g.connections.get(this);
-      if (!conn) return;
-      g.connections.delete(this);
-      conn.closed = true;
-      g.metrics.disconnects.inc({ code: String(code) });
-      void g.dispatcher.remove(conn).catch((err: unknown) => g.logger.warn({ ...fieldsOf(conn), err }, 'cleanup after close failed'));
-    },
-  };
 }

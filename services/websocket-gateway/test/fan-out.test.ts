@@ -4,9 +4,8 @@ import { MemoryBroker, UuidV7Generator } from '@chat4all/core';
 import { waitFor } from '@chat4all/core/testing';
 import { Registry } from 'prom-client';
 import WebSocket from 'ws';
-import { Connection } from '../src/connection.js';
 import { WebSocketGateway } from '../src/index.js';
-import { dispatcher, fakeSocket, memoryBackends } from './helpers.js';
+import { fakeSocket, gatewayRoles, memoryBackends } from './helpers.js';
 
 const ids = new UuidV7Generator();
 
@@ -14,12 +13,12 @@ const event = (content: string) => JSON.stringify({ type: 'message_status', even
 
 describe('fan-out of one payload to the devices of a user', () => {
   it('encodes the payload once: every device gets the same Buffer, as a text frame', async () => {
-    const { d, registry } = dispatcher();
+    const { sessions, open, registry } = gatewayRoles();
     const userId = ids.next();
     const devices = Array.from({ length: 4 }, () => fakeSocket());
-    for (const { ws } of devices) await d.add(new Connection(ws as unknown as WebSocket, ids.next(), userId, Date.now() + 60_000), undefined);
+    for (const { ws } of devices) await open(userId, undefined, ws);
     const payload = event('héllo ✓');
-    d.onBrokerMessage(userId, payload);
+    sessions.onBrokerMessage(userId, payload);
     const frames = devices.map(({ sent }) => sent.at(-1)!);
     assert.ok(Buffer.isBuffer(frames[0]!.data), 'encoded to a Buffer');
     for (const f of frames) {
@@ -31,13 +30,13 @@ describe('fan-out of one payload to the devices of a user', () => {
   });
 
   it('still closes a slow consumer among them (4008) and sends to the others', async () => {
-    const { d, registry } = dispatcher();
+    const { sessions, open, registry } = gatewayRoles();
     const userId = ids.next();
     const fast = fakeSocket();
     const slow = fakeSocket(5000);
-    for (const { ws } of [fast, slow]) await d.add(new Connection(ws as unknown as WebSocket, ids.next(), userId, Date.now() + 60_000), undefined);
+    for (const { ws } of [fast, slow]) await open(userId, undefined, ws);
     const before = slow.sent.length;
-    d.onBrokerMessage(userId, event('x'));
+    sessions.onBrokerMessage(userId, event('x'));
     assert.equal(slow.sent.length, before, 'nothing more written to the slow consumer');
     assert.deepEqual(slow.closes, [4008]);
     assert.ok(Buffer.isBuffer(fast.sent.at(-1)!.data));
