@@ -37,6 +37,7 @@ test-cdk8s: install ## cdk8s construct, chart snapshot and dashboard-metrics tes
 .PHONY: test-kube
 test-kube: install ## Manifests against a real kube-apiserver: dry-run of cdk8s/dist, helm install, CRD schema; helm template equal to cdk8s synth
 	scripts/kube.sh install
+	scripts/cluster/tools.sh install kube-score
 	$(NODE_TEST) $(CDK8S_KUBE_TESTS)
 
 .PHONY: kind-up
