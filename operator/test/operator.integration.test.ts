@@ -33,7 +33,8 @@ describe('the operator on a real API server', { timeout: 600_000 }, () => {
   /** 127.a.b.x: addresses of this run's own, so that parallel runs never share a gateway. */
   const net = `127.${randomInt(1, 255)}.${randomInt(1, 255)}`;
   // The gateway pods' labels as the manifests set them: the operator watches the component label.
-  const labels = { 'app.kubernetes.io/name': 'chat4all-gateway', 'app.kubernetes.io/component': 'gateway', 'chat4all.io/test': ns };
+  const selector = { 'app.kubernetes.io/name': 'chat4all-gateway', 'chat4all.io/test': ns };
+  const labels = { ...selector, 'app.kubernetes.io/component': 'gateway' };
   const tmp = mkdtempSync(join(tmpdir(), 'chat4all-operator-'));
   let stopApi = () => {};
   let kc: KubeConfig;
@@ -114,7 +115,7 @@ describe('the operator on a real API server', { timeout: 600_000 }, () => {
     // The gateway Deployment (no replicas: the operator owns the count) and its first pod.
     await apps.createNamespacedDeployment({
       namespace: ns,
-      body: { metadata: { name: 'gateway' }, spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'gateway', image: 'chat4all-server:dev' }] } } } },
+      body: { metadata: { name: 'gateway' }, spec: { selector: { matchLabels: selector }, template: { metadata: { labels }, spec: { containers: [{ name: 'gateway', image: 'chat4all-server:dev' }] } } } },
     });
     await createPod(0);
     await custom.createNamespacedCustomObject({
