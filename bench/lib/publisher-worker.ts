@@ -9,7 +9,7 @@
  * Driven over IPC by lib/publisher.ts.
  */
 import { randomUUID } from 'node:crypto';
-import type { EventBody, MessageStatusBody, NewMessageBody } from '@chat4all/core';
+import { type EventBody, type MessageStatusBody, type NewMessageBody } from '@chat4all/contract';
 import { RedisBroker } from '@chat4all/redis';
 import { Emitter } from '@socket.io/redis-emitter';
 import { Redis } from 'ioredis';

@@ -3,7 +3,18 @@ import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CliError, isCliError } from './errors.js';
-import type { Attachment, AttachmentLink, Conversation, HistoryPage, Message, NewAttachment, ReadResponse, SendResponse, TokenResponse, User } from './wire.js';
+import type {
+  Attachment,
+  AttachmentLink,
+  Conversation,
+  CreateAttachmentBody as NewAttachment,
+  HistoryPage,
+  Message,
+  ReadAnswer as ReadResponse,
+  SendAnswer as SendResponse,
+  TokenAnswer as TokenResponse,
+  User,
+} from '@chat4all/contract';
 
 export interface ApiClientOptions {
   /** Base URL, e.g. http://localhost:8080 (no trailing slash). */

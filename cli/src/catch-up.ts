@@ -1,5 +1,5 @@
 import type { ApiClient } from './api-client.js';
-import type { Message } from './wire.js';
+import type { Message } from '@chat4all/contract';
 
 export interface CatchUpOptions {
   /** Messages per history page. @default 50 */

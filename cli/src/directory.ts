@@ -1,7 +1,9 @@
+import { LRUCache } from 'lru-cache';
 import type { ApiClient } from './api-client.js';
 import { CliError } from './errors.js';
 import { conversationLabel, excerpt, type FrameNames } from './output.js';
-import type { Conversation, NotificationFrame } from './wire.js';
+import type { Conversation } from '@chat4all/contract';
+import type { NotificationFrame } from './frames.js';
 
 export interface Me {
   user_id: string;
@@ -15,8 +17,10 @@ export interface Me {
 export class Directory {
   private readonly conversations = new Map<string, Conversation>();
   private readonly usernames = new Map<string, string>();
-  private readonly excerpts = new Map<string, { excerpt: string; senderId: string | undefined }>();
-  private readonly missed = new Set<string>();
+  /** Starts of recent messages, by message id (the least recently used forgotten first). */
+  private readonly excerpts = new LRUCache<string, { excerpt: string; senderId: string | undefined }>({ max: 1_000 });
+  /** Ids that were missed once: a repeated miss refreshes at most every `refreshEveryMs`. */
+  private readonly missed = new LRUCache<string, true>({ max: 1_000 });
   private lastRefresh = -Infinity;
 
   constructor(
@@ -43,10 +47,6 @@ export class Directory {
   /** Remembers the start of a message and who sent it, to name it in receipts. */
   rememberMessage(messageId: string, content: string, senderId?: string): void {
     this.excerpts.set(messageId, { excerpt: excerpt(content), senderId });
-    if (this.excerpts.size > 1_000) {
-      const oldest = this.excerpts.keys().next().value;
-      if (oldest !== undefined) this.excerpts.delete(oldest);
-    }
   }
 
   async conversation(conversationId: string): Promise<Conversation | undefined> {
@@ -59,8 +59,7 @@ export class Directory {
   /** Refreshes for a miss: the first miss of each id always, a repeated one at most every `refreshEveryMs`. */
   private async refreshFor(key: string): Promise<void> {
     if (this.missed.has(key) && this.now() - this.lastRefresh < this.refreshEveryMs) return;
-    this.missed.add(key);
-    if (this.missed.size > 1_000) this.missed.clear();
+    this.missed.set(key, true);
     await this.refresh().catch(() => undefined);
   }
 

@@ -6,7 +6,7 @@ import { ConnectionStatus } from './connection-status.js';
 import type { Directory } from './directory.js';
 import { NotificationClient, type ConnectionEvent } from './notifications.js';
 import { formatNotification, formatTime, messageSummary, type Output } from './output.js';
-import type { NewMessageFrame, NotificationFrame } from './wire.js';
+import type { NewMessageFrame, NotificationFrame } from './frames.js';
 
 /** In text mode, how often "X is typing" may be shown for one person in one conversation. */
 const TYPING_LINE_EVERY_MS = 10_000;

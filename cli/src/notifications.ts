@@ -1,7 +1,8 @@
 import WebSocket from 'ws';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { RecentSet } from './recent-set.js';
-import { parseServerFrame, type ClientFrame, type ConnectedFrame, type NotificationFrame, type ServerFrame } from './wire.js';
+import { decodeServerFrame, type ClientFrame, type ConnectedFrame, type ServerFrame } from '@chat4all/contract';
+import type { NotificationFrame } from './frames.js';
 
 /** What the client reports, in order, through `onEvent`. */
 export type ConnectionEvent =
@@ -179,8 +180,9 @@ export class NotificationClient {
     socket.on('message', (data, isBinary) => {
       this.alive = true;
       if (isBinary) return;
-      const frame = parseServerFrame(data.toString());
-      if (frame) this.onFrame(frame, since);
+      // A frame that is not the contract's (malformed, or of a type this client does not know) is skipped.
+      const frame = decodeServerFrame(data.toString());
+      if (frame.ok) this.onFrame(frame.value, since);
     });
     socket.on('close', (code, reasonBuffer) => {
       clearInterval(heartbeat);

@@ -1,5 +1,6 @@
 import type { Advice } from './advice.js';
-import type { AttachmentRef, Conversation, Member, Message, NotificationFrame } from './wire.js';
+import type { AttachmentRef, Conversation, Member, Message } from '@chat4all/contract';
+import type { NotificationFrame } from './frames.js';
 
 const CODES = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], blue: [34, 39], magenta: [35, 39], cyan: [36, 39] } as const;
 export type Style = keyof typeof CODES;

@@ -1,8 +1,12 @@
-/** A set that remembers at most `capacity` keys, forgetting the oldest first. */
-export class RecentSet {
-  private readonly keys = new Set<string>();
+import { LRUCache } from 'lru-cache';
 
-  constructor(private readonly capacity = 10_000) {}
+/** A set that remembers at most `capacity` keys, forgetting the oldest added first. */
+export class RecentSet {
+  private readonly keys: LRUCache<string, true>;
+
+  constructor(capacity = 10_000) {
+    this.keys = new LRUCache({ max: capacity });
+  }
 
   has(key: string): boolean {
     return this.keys.has(key);
@@ -11,11 +15,7 @@ export class RecentSet {
   /** Adds `key`; false when it was already there. */
   add(key: string): boolean {
     if (this.keys.has(key)) return false;
-    this.keys.add(key);
-    if (this.keys.size > this.capacity) {
-      const oldest = this.keys.values().next().value;
-      if (oldest !== undefined) this.keys.delete(oldest);
-    }
+    this.keys.set(key, true);
     return true;
   }
 

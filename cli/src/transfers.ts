@@ -7,7 +7,7 @@ import type { ApiClient } from './api-client.js';
 import { CliError, EXIT_USAGE, isCliError } from './errors.js';
 import { hashFile, placeWithoutOverwrite, safeFilename, temporaryPath, type LocalFile } from './local-files.js';
 import type { ProgressReporter } from './progress.js';
-import type { Attachment, AttachmentRef, Message } from './wire.js';
+import type { Attachment, AttachmentRef, Message } from '@chat4all/contract';
 
 /** Files one message may carry (the API's bound). */
 export const MAX_FILES_PER_MESSAGE = 10;

@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Attachment, Conversation, Message } from '../src/wire.js';
+import type { Attachment, Conversation, Message } from '@chat4all/contract';
 
 export interface SeenRequest {
   method: string;
@@ -144,12 +144,14 @@ export class AttachmentApi {
 export const CONVERSATION: Conversation = {
   conversation_id: 'c1',
   type: 'direct',
+  name: null,
   members: [
-    { user_id: 'u1', username: 'alice' },
-    { user_id: 'u2', username: 'bob' },
+    { user_id: 'u1', username: 'alice', display_name: 'alice', online: false },
+    { user_id: 'u2', username: 'bob', display_name: 'bob', online: false },
   ],
   admins: [],
   created_at: '2025-01-05T12:00:00.000Z',
+  last_activity_at: '2025-01-05T12:00:00.000Z',
 };
 
 export const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');

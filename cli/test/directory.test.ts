@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import type { ApiClient } from '../src/api-client.js';
 import { Directory, resolveConversation } from '../src/directory.js';
 import { CliError, isCliError } from '../src/errors.js';
-import type { Conversation } from '../src/wire.js';
+import type { Conversation } from '@chat4all/contract';
 
 const me = { user_id: 'u1', username: 'ana' };
-const member = (n: number, username: string) => ({ user_id: `u${n}`, username });
+const member = (n: number, username: string) => ({ user_id: `u${n}`, username, display_name: username, online: false });
 const conv = (id: string, type: 'direct' | 'group', members: ReturnType<typeof member>[], name: string | null = null): Conversation => ({
   conversation_id: id,
   type,
@@ -14,6 +14,7 @@ const conv = (id: string, type: 'direct' | 'group', members: ReturnType<typeof m
   members: [member(1, 'ana'), ...members],
   admins: ['u1'],
   created_at: 't',
+  last_activity_at: 't',
 });
 const list = [conv('d-bob', 'direct', [member(2, 'bob')]), conv('g-team', 'group', [member(2, 'bob'), member(3, 'cid')], 'team'), conv('g-x1', 'group', [], 'dup'), conv('g-x2', 'group', [], 'dup'), conv('g-cid', 'group', [], 'cid'), conv('d-cid', 'direct', [member(3, 'cid')])];
 

@@ -5,6 +5,12 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { NotificationClient, notificationsUrl, type ConnectionEvent, type NotificationClientOptions } from '../src/notifications.js';
 import { waitFor } from './helpers.js';
 
+/** Ids of the frames (the client checks frames against the contract, so they must be UUIDs). */
+const U1 = '01890000-0000-7000-8000-000000000001';
+const U2 = '01890000-0000-7000-8000-000000000002';
+const C1 = '01890000-0000-7000-8000-0000000000c1';
+const messageId = (n: number) => `01890000-0000-7000-8000-${String(n).padStart(12, '0')}`;
+
 /** A stand-in gateway: records each connection's URL and lets the test script the frames. */
 class FakeGateway {
   readonly server: WebSocketServer;
@@ -22,7 +28,7 @@ class FakeGateway {
     this.server.on('connection', (socket, request) => {
       const url = new URL(request.url ?? '/', 'ws://x');
       this.connections.push({ url, socket });
-      const connected: Record<string, unknown> = { type: 'connected', user_id: 'u1', connection_id: `c${this.connections.length}`, server_time: this.serverTime };
+      const connected: Record<string, unknown> = { type: 'connected', user_id: U1, connection_id: `c${this.connections.length}`, server_time: this.serverTime };
       if (url.searchParams.has('since') && this.recovered !== undefined) connected.recovered = this.recovered;
       socket.send(JSON.stringify(connected));
     });
@@ -57,9 +63,9 @@ class FakeGateway {
 const message = (n: number, eventId = `100-${n}`) => ({
   type: 'new_message',
   event_id: eventId,
-  message_id: `m${n}`,
-  conversation_id: 'c1',
-  sender_id: 'u2',
+  message_id: messageId(n),
+  conversation_id: C1,
+  sender_id: U2,
   content: `text ${n}`,
   created_at: `2025-01-05T12:00:0${n}.000Z`,
 });
@@ -101,9 +107,11 @@ describe('NotificationClient', () => {
     gateway.send(message(1));
     gateway.send(message(1)); // the same event again
     gateway.send(message(1, '100-9')); // the same message under another event id
-    gateway.send({ type: 'message_status', event_id: '100-10', message_id: 'm0', conversation_id: 'c1', user_id: 'u2', status: 'READ', at: 'x' });
-    gateway.send({ type: 'message_status', event_id: '100-11', message_id: 'm0', conversation_id: 'c1', user_id: 'u2', status: 'READ', at: 'x' });
-    gateway.send({ type: 'typing', conversation_id: 'c1', user_id: 'u2' });
+    const read = { type: 'message_status', message_id: messageId(0), conversation_id: C1, user_id: U2, status: 'READ', at: '2025-01-05T12:00:09.000Z' };
+    gateway.send({ ...read, event_id: '100-10' });
+    gateway.send({ ...read, event_id: '100-11' });
+    gateway.send({ type: 'new_message', event_id: '100-12', content: 'not the contract: no ids' }); // skipped
+    gateway.send({ type: 'typing', conversation_id: C1, user_id: U2 });
     gateway.send({ type: 'error', code: 'bad_frame', message: 'nope' });
     await waitFor(() => of('server_error').length === 1, 'the error frame');
     assert.deepEqual(contents(), ['text 1', 'message_status', 'typing']);
@@ -202,7 +210,7 @@ describe('NotificationClient', () => {
     await waitFor(() => of('reconnecting').length >= 3, 'three failed attempts');
     assert.equal(of('reconnecting')[0]?.reason, 'connection refused');
     const revived = new WebSocketServer({ port: Number(port), host: '127.0.0.1' });
-    revived.on('connection', (socket) => socket.send(JSON.stringify({ type: 'connected', user_id: 'u1', connection_id: 'x', server_time: 'now' })));
+    revived.on('connection', (socket) => socket.send(JSON.stringify({ type: 'connected', user_id: U1, connection_id: 'x', server_time: new Date().toISOString() })));
     try {
       await waitFor(() => of('connected').length === 1, 'connected to the revived gateway', 5_000);
     } finally {

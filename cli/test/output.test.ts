@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { menuAdvice, shellAdvice } from '../src/advice.js';
 import { conversationLabel, excerpt, filesText, formatBytes, formatConversations, formatMessage, formatNotification, formatTime, messageSummary, Output, Painter } from '../src/output.js';
-import type { Conversation, Message, NewMessageFrame } from '../src/wire.js';
+import type { Conversation, Message } from '@chat4all/contract';
+import type { NewMessageFrame } from '../src/frames.js';
 
 const plain = new Painter(false);
 const colour = new Painter(true);
@@ -63,8 +64,8 @@ describe('conversations and messages', () => {
     type: 'direct',
     name: null,
     members: [
-      { user_id: 'u1', username: 'ana' },
-      { user_id: 'u2', username: 'bob', online: true },
+      { user_id: 'u1', username: 'ana', display_name: 'ana', online: false },
+      { user_id: 'u2', username: 'bob', display_name: 'bob', online: true },
     ],
     admins: ['u1', 'u2'],
     created_at: at,

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { resolveConversation } from '../directory.js';
 import { CliError } from '../errors.js';
 import { conversationLabel, formatConversations } from '../output.js';
-import type { Conversation } from '../wire.js';
+import type { Conversation } from '@chat4all/contract';
 import { authenticated, type CliContext } from './context.js';
 import type { Run } from './run.js';
 

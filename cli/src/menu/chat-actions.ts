@@ -4,7 +4,7 @@ import { resolveConversation } from '../directory.js';
 import { CliError } from '../errors.js';
 import { conversationLabel, excerpt, formatConversations, formatMessage, formatTime } from '../output.js';
 import { checkContent, checkUsername } from '../validation.js';
-import type { Conversation, Message } from '../wire.js';
+import type { Conversation, Message } from '@chat4all/contract';
 import type { MenuAction, MenuContext } from './menu-context.js';
 import { CANCELLED } from './prompts.js';
 

@@ -6,7 +6,7 @@ import { checkLocalFile, type LocalFile } from '../local-files.js';
 import { conversationLabel, filesText, formatBytes, formatTime, messageSummary } from '../output.js';
 import { downloadAttachments, MAX_FILES_PER_MESSAGE, uploadFiles } from '../transfers.js';
 import { checkContent } from '../validation.js';
-import type { Message } from '../wire.js';
+import type { Message } from '@chat4all/contract';
 import { memberNames, pickConversation, PICKER_SIZE } from './chat-actions.js';
 import type { MenuAction, MenuContext } from './menu-context.js';
 import { CANCELLED } from './prompts.js';

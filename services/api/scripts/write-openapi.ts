@@ -1,5 +1,5 @@
 /**
- * Writes docs/openapi.json from the api's route schemas (the one source of truth).
+ * Writes docs/openapi.json: the document the api serves, built from the route table of @chat4all/contract.
  * Run from the repository root: node --import tsx services/api/scripts/write-openapi.ts
  */
 import { writeFile } from 'node:fs/promises';

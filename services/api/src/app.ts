@@ -1,24 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import {
-  Chat4AllError,
-  KeyedRateLimiter,
-  MemoryAttachmentStore,
-  MemoryBlobStore,
-  type AttachmentStore,
-  type BlobStore,
-  UuidV7Generator,
-  invalid,
-  malformedTextPath,
-  randomId,
-  type Backend,
-  type ConversationStore,
-  type EventLog,
-  type MessageStore,
-  type Presence,
-  type RateLimit,
-  type TokenService,
-  type UserStore,
-} from '@chat4all/core';
+import { ROUTES, buildOpenApiDocument } from '@chat4all/contract';
+import { malformedTextPath } from '@chat4all/contract';
+import { Chat4AllError, type AttachmentStore, type BlobStore, UuidV7Generator, invalid, randomId, type Backend, type ConversationStore, type EventLog, type MessageStore, type Presence, type UserStore } from '@chat4all/core';
+import { type TokenService } from '@chat4all/core/auth';
+import { MemoryAttachmentStore, MemoryBlobStore } from '@chat4all/core/memory';
+import { KeyedRateLimiter, type RateLimit } from '@chat4all/core/runtime';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -37,8 +23,6 @@ import { ApiMetrics } from './http/metrics.js';
 import { userRoutes } from './http/users.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { sweepAttachments } from './logic/attachments.js';
-import { buildOpenApiDocument, type CollectedRoute } from './openapi.js';
-import { openApiSchema, type RouteSchema } from './schemas.js';
 
 export interface ApiOptions {
   users: UserStore;
@@ -163,6 +147,24 @@ function sweepPeriodically(app: FastifyInstance, ctx: ApiContext, periodMs: numb
   app.addHook('onClose', async () => clearInterval(timer));
 }
 
+/** A route as Fastify registered it (HEAD routes, which Fastify adds for every GET, included). */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  /** The operation of the contract whose schema the route was registered with. */
+  operationId: string | undefined;
+}
+
+const registered = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/**
+ * The routes an app built by createApiApp registered: what its OpenAPI document (built from the
+ * contract's route table, not from these) must describe, as a test checks.
+ */
+export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
+  return [...(registered.get(app) ?? [])];
+}
+
 /** Builds the api's Fastify app over the given ports: ready to `listen` or to `inject`. */
 export async function createApiApp(options: ApiOptions): Promise<FastifyInstance> {
   const ctx = context(options);
@@ -189,10 +191,12 @@ export async function createApiApp(options: ApiOptions): Promise<FastifyInstance
     if (closing) throw new Chat4AllError('unavailable', 'unavailable', 'the service is shutting down; retry', { retryAfterSeconds: 1 });
   });
 
-  const routes: CollectedRoute[] = [];
+  const routes: RegisteredRoute[] = [];
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) routes.push({ method, url: r.url, schema: r.schema as RouteSchema | undefined });
+    const operationId = r.schema && 'operationId' in r.schema ? String(r.schema.operationId) : undefined;
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, operationId });
   });
+  registered.set(app, routes);
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
@@ -203,7 +207,7 @@ export async function createApiApp(options: ApiOptions): Promise<FastifyInstance
   const backends = [options.users, options.conversations, options.messages, options.eventLog, options.presence, ctx.attachments, ctx.blobs, ...(options.backends ?? [])];
   healthRoutes(app, backends);
   let document: object | undefined;
-  app.get('/openapi.json', { schema: openApiSchema }, async () => (document ??= buildOpenApiDocument(routes)));
+  app.get('/openapi.json', { schema: ROUTES.openApi.schema }, async () => (document ??= buildOpenApiDocument()));
   authRoutes(app, ctx, metrics);
   downloadRoute(app, ctx, metrics);
   await app.register(

@@ -1,4 +1,6 @@
-import type { AttachmentStore, BlobStore, ConversationStore, EventLog, KeyedRateLimiter, MessageStore, Presence, TokenService, UserStore, UuidV7Generator } from '@chat4all/core';
+import type { AttachmentStore, BlobStore, ConversationStore, EventLog, MessageStore, Presence, UserStore, UuidV7Generator } from '@chat4all/core';
+import type { TokenService } from '@chat4all/core/auth';
+import type { KeyedRateLimiter } from '@chat4all/core/runtime';
 import type { LoginThrottle } from './auth/login-throttle.js';
 import type { LinkSigner } from './auth/links.js';
 import type { PasswordHasher } from './auth/passwords.js';

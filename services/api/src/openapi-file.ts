@@ -1,11 +1,5 @@
-import {
-  MemoryConversationStore,
-  MemoryEventLog,
-  MemoryMessageStore,
-  MemoryPresence,
-  MemoryUserStore,
-  TokenService,
-} from '@chat4all/core';
+import { TokenService } from '@chat4all/core/auth';
+import { MemoryConversationStore, MemoryEventLog, MemoryMessageStore, MemoryPresence, MemoryUserStore } from '@chat4all/core/memory';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createApiApp } from './app.js';
@@ -13,7 +7,7 @@ import { createApiApp } from './app.js';
 /** Where the generated document is kept, relative to the repository root. */
 export const OPENAPI_FILE = 'docs/openapi.json';
 
-const GENERATED = 'Generated from services/api/src/schemas.ts by services/api/scripts/write-openapi.ts: do not edit.';
+const GENERATED = 'Generated from the route table of @chat4all/contract (services/contract/src/routes.ts) by services/api/scripts/write-openapi.ts: do not edit.';
 
 /**
  * The text of docs/openapi.json: the document /openapi.json serves, from an app built over

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
-import { MemoryAttachmentStore, MemoryBlobStore, TOPIC_MESSAGES, decodeMessageRecord } from '@chat4all/core';
+import { TOPIC_MESSAGES, decodeMessageRecord, orThrow } from '@chat4all/contract';
+import { MemoryAttachmentStore, MemoryBlobStore } from '@chat4all/core/memory';
 import { appended, createGroup, errorOf, harness, signUp, storeMessage, type Harness, type SignedUp } from './harness.js';
 
 interface AttachmentBody {
@@ -121,7 +122,7 @@ describe('attachments', () => {
     const att = await ready();
     const res = await h.inject({ method: 'POST', url: '/v1/messages', headers: a.headers, payload: { conversation_id: conversationId, content: '', attachments: [att.attachment_id] } });
     assert.equal(res.statusCode, 202, res.body);
-    const [record] = appended(h.eventLog, TOPIC_MESSAGES).map((r) => decodeMessageRecord(r.value));
+    const [record] = appended(h.eventLog, TOPIC_MESSAGES).map((r) => orThrow(decodeMessageRecord(r.value)));
     assert.deepEqual(record?.attachments, [{ attachment_id: att.attachment_id, filename: 'report.pdf', content_type: 'application/pdf', size: file.length, sha256: sha(file) }]);
     assert.ok((await records.get(att.attachment_id))?.sent_at);
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { MAX_MEMBERS, directConversationId, isUuid } from '@chat4all/core';
+import { MAX_MEMBERS } from '@chat4all/contract';
+import { directConversationId, isUuid } from '@chat4all/core';
 import { createGroup, errorOf, harness, signUp, uniqueName, type ConversationBody, type Harness, type SignedUp } from './harness.js';
 
 const UNKNOWN_ID = '01890000-0000-7000-8000-000000000001';

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CachingConversationStore, MemoryConversationStore, TOPIC_MESSAGES, unavailable } from '@chat4all/core';
+import { TOPIC_MESSAGES } from '@chat4all/contract';
+import { unavailable } from '@chat4all/core';
+import { MemoryConversationStore } from '@chat4all/core/memory';
+import { CachingConversationStore } from '@chat4all/core/runtime';
 import { appended, createGroup, errorOf, harness, signUp } from './harness.js';
 
 describe('sends under pressure', () => {

@@ -1,17 +1,8 @@
 /** Builds an api over fresh in-memory adapters for one test, with helpers to drive it. */
 import { randomBytes } from 'node:crypto';
-import {
-  MemoryConversationStore,
-  MemoryEventLog,
-  MemoryMessageStore,
-  MemoryPresence,
-  MemoryUserStore,
-  TokenService,
-  UuidV7Generator,
-  type LogRecord,
-  type Message,
-  type User,
-} from '@chat4all/core';
+import { UuidV7Generator, type LogRecord, type Message, type User } from '@chat4all/core';
+import { TokenService } from '@chat4all/core/auth';
+import { MemoryConversationStore, MemoryEventLog, MemoryMessageStore, MemoryPresence, MemoryUserStore } from '@chat4all/core/memory';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';

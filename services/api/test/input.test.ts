@@ -1,7 +1,7 @@
 /** Input at the HTTP edge: text that is not well-formed Unicode, framework errors, and the OpenAPI document agreeing with the code. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TOPIC_MESSAGES } from '@chat4all/core';
+import { TOPIC_MESSAGES } from '@chat4all/contract';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { appended, createGroup, errorOf, harness, signUp, uniqueName, type Harness, type SignedUp } from './harness.js';
 

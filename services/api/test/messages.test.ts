@@ -1,15 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import {
-  MAX_CONTENT_BYTES,
-  TOPIC_MESSAGES,
-  TOPIC_RECEIPTS,
-  decodeMessageRecord,
-  decodeReceiptRecord,
-  isUuid,
-  unavailable,
-  type AppendRecord,
-} from '@chat4all/core';
+import { TOPIC_MESSAGES, TOPIC_RECEIPTS, decodeMessageRecord, decodeReceiptRecord, orThrow } from '@chat4all/contract';
+import { MAX_CONTENT_BYTES } from '@chat4all/contract';
+import { isUuid, unavailable, type AppendRecord } from '@chat4all/core';
 import { appended, createGroup, errorOf, harness, signUp, storeMessage, type Harness, type SignedUp } from './harness.js';
 
 interface Accepted {
@@ -47,7 +40,7 @@ describe('POST /v1/messages', () => {
     const [rec, ...rest] = records();
     assert.equal(rest.length, 0);
     assert.equal(rec!.key, conversationId);
-    assert.deepEqual(decodeMessageRecord(rec!.value), {
+    assert.deepEqual(orThrow(decodeMessageRecord(rec!.value)), {
       v: 1,
       message_id: body.message_id,
       conversation_id: conversationId,
@@ -64,7 +57,7 @@ describe('POST /v1/messages', () => {
     assert.equal(Buffer.byteLength(exact), MAX_CONTENT_BYTES);
     const res = await send(a, { conversation_id: conversationId, content: exact });
     assert.equal(res.statusCode, 202, res.body);
-    assert.equal(decodeMessageRecord(records()[0]!.value).content, exact);
+    assert.equal(orThrow(decodeMessageRecord(records()[0]!.value)).content, exact);
   });
 
   it(`refuses ${MAX_CONTENT_BYTES + 1} bytes with 413 content_too_large and appends nothing`, async () => {
@@ -111,6 +104,21 @@ describe('POST /v1/messages', () => {
     assert.equal(records().length, 0);
   });
 
+  it('claims no client_message_id for a refused send: a later good send with it is a first send', async () => {
+    const outsiders = await send(outsider, { conversation_id: conversationId, content: 'x', client_message_id: 'k-refused' });
+    assert.equal(outsiders.statusCode, 404);
+    const badAttachment = await send(a, { conversation_id: conversationId, content: 'x', client_message_id: 'k-refused', attachments: ['01890000-0000-7000-8000-000000000009'] });
+    assert.equal(badAttachment.statusCode, 404);
+    assert.equal(errorOf(badAttachment).code, 'attachment_not_found');
+    assert.equal(records().length, 0);
+    const good = await send(a, { conversation_id: conversationId, content: 'y', client_message_id: 'k-refused' });
+    assert.equal(good.statusCode, 202);
+    const again = await send(a, { conversation_id: conversationId, content: 'y', client_message_id: 'k-refused' });
+    assert.deepEqual(again.json(), good.json());
+    const theOutsiders = await h.messages.claimClientMessageId(outsider.user.user_id, 'k-refused', { message_id: 'probe', conversation_id: conversationId, created_at: 't' });
+    assert.equal(theOutsiders.message_id, 'probe', 'the outsider claimed nothing');
+  });
+
   it('answers a retry with the same client_message_id with the first answer', async () => {
     const payload = { conversation_id: conversationId, content: 'once', client_message_id: 'device-1:42' };
     const first = await send(a, payload);
@@ -120,14 +128,14 @@ describe('POST /v1/messages', () => {
     assert.deepEqual(retry.json(), first.json());
     // Not yet stored: the retry appends the same record again (the first append may have failed).
     assert.equal(records().length, 2);
-    assert.deepEqual(decodeMessageRecord(records()[1]!.value), decodeMessageRecord(records()[0]!.value));
-    assert.equal(decodeMessageRecord(records()[0]!.value).client_message_id, 'device-1:42');
+    assert.deepEqual(orThrow(decodeMessageRecord(records()[1]!.value)), orThrow(decodeMessageRecord(records()[0]!.value)));
+    assert.equal(orThrow(decodeMessageRecord(records()[0]!.value)).client_message_id, 'device-1:42');
   });
 
   it('appends nothing on a retry when the first message is already stored', async () => {
     const payload = { conversation_id: conversationId, content: 'stored', client_message_id: 'm-1' };
     const first = (await send(a, payload)).json<Accepted>();
-    const rec = decodeMessageRecord(records()[0]!.value);
+    const rec = orThrow(decodeMessageRecord(records()[0]!.value));
     await h.messages.insert({ ...rec, status: 'SENT', sent_at: new Date().toISOString() });
     const retry = await send(a, payload);
     assert.equal(retry.statusCode, 202);
@@ -287,7 +295,7 @@ describe('POST /v1/messages/{id}/read', () => {
     const [rec, ...rest] = appended(h.eventLog, TOPIC_RECEIPTS);
     assert.equal(rest.length, 0);
     assert.equal(rec!.key, conversationId);
-    assert.deepEqual(decodeReceiptRecord(rec!.value), { v: 1, message_id: m.message_id, conversation_id: conversationId, user_id: b.user.user_id, status: 'READ', at: body.read_at });
+    assert.deepEqual(orThrow(decodeReceiptRecord(rec!.value)), { v: 1, message_id: m.message_id, conversation_id: conversationId, user_id: b.user.user_id, status: 'READ', at: body.read_at });
   });
 
   it('is idempotent once the receipt is stored: the first read_at, nothing appended', async () => {

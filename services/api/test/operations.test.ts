@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { MemoryUserStore, type Backend } from '@chat4all/core';
+import { type Backend } from '@chat4all/core';
+import { MemoryUserStore } from '@chat4all/core/memory';
 import { OPENAPI_FILE, renderOpenApiJson } from '../src/openapi-file.js';
 import { errorOf, harness, signUp, type Harness } from './harness.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { TokenService } from '@chat4all/core';
+import { TokenService } from '@chat4all/core/auth';
 import { pino } from 'pino';
 import { errorOf, harness, SECRET, signUp, type Harness, type SignedUp } from './harness.js';
 

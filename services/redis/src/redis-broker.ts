@@ -1,15 +1,5 @@
-import {
-  eventPayload,
-  isEventId,
-  unavailable,
-  type BackendHealth,
-  type Broker,
-  type BrokerListener,
-  type EphemeralDelivery,
-  type EventDelivery,
-  type HistoryResult,
-  type HistoryRetention,
-} from '@chat4all/core';
+import { encodeEventBody, eventPayload } from '@chat4all/contract';
+import { isEventId, unavailable, type BackendHealth, type Broker, type BrokerListener, type EphemeralDelivery, type EventDelivery, type HistoryResult, type HistoryRetention } from '@chat4all/core';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
@@ -106,7 +96,7 @@ export class RedisBroker implements Broker {
     const pipeline = this.commands.pipeline();
     const { maxEvents, ttlMs } = this.retention;
     for (const d of deliveries) {
-      queueScript(pipeline, 'publish-event', [this.streamPrefix + d.userId], [this.channelPrefix + d.userId, JSON.stringify(d.body), maxEvents, ttlMs]);
+      queueScript(pipeline, 'publish-event', [this.streamPrefix + d.userId], [this.channelPrefix + d.userId, encodeEventBody(d.body), maxEvents, ttlMs]);
     }
     const ids = await execPipeline(pipeline, 'publish');
     return ids.map((id) => String(id));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { UuidV7Generator, eventPayload, randomId, type NewMessageBody } from '@chat4all/core';
+import { encodeEventBody, eventPayload, type NewMessageBody } from '@chat4all/contract';
+import { UuidV7Generator, randomId } from '@chat4all/core';
 import { describeBroker, sleep, waitFor } from '@chat4all/core/testing';
 import type { Redis } from 'ioredis';
 import { RedisBroker } from '../src/index.js';
@@ -56,7 +57,7 @@ describe('RedisBroker on a real Redis', () => {
     const user = `u-${randomId()}`;
     await b.subscribe([user]);
     const tricky = body('quotes " and \\ backslash, {"event_id":"fake"}, ünïcødé, emoji 🎉, new\nline, \u0000 nul');
-    const bodyJson = JSON.stringify(tricky);
+    const bodyJson = encodeEventBody(tricky);
     const [id] = await b.publish([{ userId: user, body: tricky }]);
     await waitFor(() => got.length === 1, 'the live payload');
     assert.equal(got[0]!.payload, eventPayload(id!, bodyJson));

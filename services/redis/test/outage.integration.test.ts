@@ -2,7 +2,8 @@
 // every node running and the master back on REDIS_URL's port, for the tests that come next.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { UuidV7Generator, isChat4AllError, randomId, type NewMessageBody } from '@chat4all/core';
+import { type NewMessageBody } from '@chat4all/contract';
+import { UuidV7Generator, isChat4AllError, randomId } from '@chat4all/core';
 import { sleep, waitFor } from '@chat4all/core/testing';
 import { RedisBroker, RedisPresence, type RedisOptions } from '../src/index.js';
 import { logger, restoreRedis, sentinelMasterPort, sentinelOptions, services, singleOptions } from './helpers.js';

@@ -1,4 +1,5 @@
-import { type EventLog, type LogRecord, TOPIC_DEAD_LETTER, isChat4AllError } from '@chat4all/core';
+import { TOPIC_DEAD_LETTER } from '@chat4all/contract';
+import { type EventLog, type LogRecord, isChat4AllError } from '@chat4all/core';
 
 export interface RecordFailure {
   record: LogRecord;

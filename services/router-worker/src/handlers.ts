@@ -1,13 +1,5 @@
-import {
-  type ConversationStore,
-  type EventDelivery,
-  type Message,
-  type MessageStore,
-  type MessageRecord,
-  type ReceiptRecord,
-  invalid,
-  notFound,
-} from '@chat4all/core';
+import type { MessageRecord, ReceiptRecord } from '@chat4all/contract';
+import { type ConversationStore, type EventDelivery, type Message, type MessageStore, decideSend, invalid, notFound } from '@chat4all/core';
 
 export interface HandlerDeps {
   conversations: Pick<ConversationStore, 'members' | 'touch'>;
@@ -25,17 +17,21 @@ export interface HandlerDeps {
  * message_id. Resolves none for a second record of the same send (same client_message_id).
  */
 export async function storeMessage(deps: HandlerDeps, rec: MessageRecord): Promise<EventDelivery[]> {
-  // The api claims client_message_ids; when it could not (store down), the claim happens here,
-  // and a second record of the same send (a client retry meanwhile) is dropped. When the api did
-  // claim it, this is one plain read (see claimClientMessageId), made beside the conversation's.
-  const cmid = rec.client_message_id;
-  const [members, claim] = await Promise.all([
-    deps.conversations.members(rec.conversation_id),
-    cmid === undefined ? undefined : deps.messages.claimClientMessageId(rec.sender_id, cmid, { message_id: rec.message_id, conversation_id: rec.conversation_id, created_at: rec.created_at }),
-  ]);
-  if (!members) throw notFound('conversation_not_found', `conversation ${rec.conversation_id} does not exist`);
-  if (!members.includes(rec.sender_id)) throw invalid('sender_not_member', 'the sender is not a member of the conversation');
-  if (claim && claim.message_id !== rec.message_id) return [];
+  // Core's decideSend, the api's rule applied again to what the store holds now: the record is
+  // not trusted (it may be stale, or not the api's). A conversation that does not exist or a
+  // sender that is not a member fails the record; nothing is claimed then. The claim made here is
+  // one plain read when the api claimed already (see claimClientMessageId); when the api could
+  // not (store down), it is made here, and a second record of the same send is dropped.
+  const { verdict, members } = await decideSend(
+    { members: (id) => deps.conversations.members(id), messages: deps.messages },
+    {
+      sender_id: rec.sender_id,
+      conversation_id: rec.conversation_id,
+      candidate: { message_id: rec.message_id, conversation_id: rec.conversation_id, created_at: rec.created_at },
+      ...(rec.client_message_id === undefined ? {} : { client_message_id: rec.client_message_id }),
+    },
+  );
+  if (verdict !== 'accept') return [];
   const sentAt = new Date(deps.now()).toISOString();
   const insert = deps.messages.insert({
     message_id: rec.message_id,

@@ -1,4 +1,5 @@
-import { type ConsumerLag, TOPIC_MESSAGES, TOPIC_RECEIPTS } from '@chat4all/core';
+import { TOPIC_MESSAGES, TOPIC_RECEIPTS } from '@chat4all/contract';
+import type { ConsumerLag } from '@chat4all/core';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** The worker's metrics, registered on the registry it is given. */

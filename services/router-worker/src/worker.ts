@@ -1,21 +1,11 @@
-import {
-  type Broker,
-  type Consumer,
-  type ConversationStore,
-  type EventDelivery,
-  type EventLog,
-  type LogRecord,
-  type MessageStore,
-  TOPIC_DEAD_LETTER,
-  TOPIC_MESSAGES,
-  TOPIC_RECEIPTS,
-  decodeMessageRecord,
-  decodeReceiptRecord,
-} from '@chat4all/core';
+import { TOPIC_DEAD_LETTER, TOPIC_MESSAGES, TOPIC_RECEIPTS } from '@chat4all/contract';
+import { type Broker, type Consumer, type ConversationStore, type EventDelivery, type EventLog, type LogRecord, type MessageStore } from '@chat4all/core';
+import { type BoundedMap, boundedMap } from '@chat4all/core/runtime';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DeadLetterPolicy } from './dead-letter.js';
 import { type HandlerDeps, storeMessage, storeReceipt } from './handlers.js';
+import { decodeMessageRecord, decodeReceiptRecord } from './records.js';
 import { WorkerMetrics } from './metrics.js';
 
 export const CONSUMER_GROUP = 'router-worker';
@@ -58,8 +48,8 @@ export class RouterWorker {
   private readonly policy: DeadLetterPolicy;
   private readonly metrics: WorkerMetrics;
   private readonly now: () => number;
-  /** message_id -> what its receipts need (immutable once stored), newest last. */
-  private readonly known = new Map<string, { conversation_id: string; sender_id: string }>();
+  /** message_id -> what its receipts need (immutable once stored); least recently used out first. */
+  private readonly known: BoundedMap<string, { conversation_id: string; sender_id: string }> = boundedMap({ max: KNOWN_MESSAGES_MAX });
 
   constructor(private readonly options: RouterWorkerOptions) {
     this.now = options.now ?? Date.now;
@@ -168,7 +158,6 @@ export class RouterWorker {
   }
 
   private remember(messageId: string, rec: { conversation_id: string; sender_id: string }): void {
-    if (this.known.size >= KNOWN_MESSAGES_MAX) this.known.delete(this.known.keys().next().value as string);
     this.known.set(messageId, { conversation_id: rec.conversation_id, sender_id: rec.sender_id });
   }
 

@@ -1,20 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  type Conversation,
-  type LogRecord,
-  type MessageRecord,
-  MemoryBroker,
-  MemoryConversationStore,
-  MemoryEventLog,
-  MemoryMessageStore,
-  TOPIC_DEAD_LETTER,
-  TOPIC_MESSAGES,
-  TOPIC_RECEIPTS,
-  UuidV7Generator,
-  encodeRecord,
-  unavailable,
-} from '@chat4all/core';
+import { type MessageRecord, TOPIC_DEAD_LETTER, TOPIC_MESSAGES, TOPIC_RECEIPTS, encodeRecord } from '@chat4all/contract';
+import { type Conversation, type LogRecord, UuidV7Generator, unavailable } from '@chat4all/core';
+import { MemoryBroker, MemoryConversationStore, MemoryEventLog, MemoryMessageStore } from '@chat4all/core/memory';
 import { waitFor } from '@chat4all/core/testing';
 import { RouterWorker } from '../src/index.js';
 import pino from 'pino';
@@ -99,6 +87,20 @@ describe('router worker', () => {
     const page = await t.messages.history(t.conv.conversation_id, { limit: 10 });
     assert.deepEqual(page.messages.map((m) => m.message_id), [a.message_id, next.message_id]);
     assert.equal(t.received.filter((r) => r.payload.message_id === b.message_id).length, 0, 'the second record is not fanned out');
+    await t.stop();
+  });
+
+  it('refuses a record whose sender is not a member (stale or not the api\'s): dead-lettered, nothing stored or claimed', async () => {
+    const t = await setup();
+    const stranger = ids.next();
+    const rec = { ...t.message('forged'), sender_id: stranger, client_message_id: 'k-forged' };
+    await t.eventLog.append(TOPIC_MESSAGES, [{ key: rec.conversation_id, value: encodeRecord(rec) }]);
+    await waitFor(() => t.dead.length === 1, 'a dead letter');
+    assert.equal(t.dead[0]!.headers['x-error-code'], 'sender_not_member');
+    assert.equal(await t.messages.get(rec.message_id), undefined);
+    const candidate = { message_id: ids.next(), conversation_id: rec.conversation_id, created_at: new Date().toISOString() };
+    assert.deepEqual(await t.messages.claimClientMessageId(stranger, 'k-forged', candidate), candidate, 'the client_message_id was not claimed');
+    assert.equal(t.received.length, 0);
     await t.stop();
   });
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { sleep, waitFor } from '@chat4all/core/testing';
@@ -198,7 +199,7 @@ describe('protection of the gateway', () => {
     const before = process.memoryUsage();
     const content = 'x'.repeat(10_000);
     for (let i = 0; i < 3000; i++) {
-      await broker.publish([{ userId: alice.userId, body: { type: 'new_message', message_id: `m${i}`, conversation_id: 'c', sender_id: 's', content, created_at: new Date().toISOString() } as any }]);
+      await broker.publish([{ userId: alice.userId, body: { type: 'new_message', message_id: randomUUID(), conversation_id: randomUUID(), sender_id: randomUUID(), content, created_at: new Date().toISOString() } as any }]);
       if (i % 100 === 0) await sleep(1);
     }
     const metrics = await waitFor(async () => {

@@ -1,6 +1,7 @@
-import { type Broker, type ConnectedFrame, peekEvent } from '@chat4all/core';
+import { type ConnectedFrame, decodeNotification, isEvent } from '@chat4all/contract';
+import type { Broker } from '@chat4all/core';
 import type { Logger } from 'pino';
-import { CLOSE, type Connection } from './connection.js';
+import { CLOSE, type Connection, type Outgoing } from './connection.js';
 import type { GatewayMetrics } from './metrics.js';
 
 export interface CatchUpOptions {
@@ -37,7 +38,7 @@ export class CatchUp {
    * Rejects when history cannot be read; the connection is then left to its caller to close.
    */
   async connect(conn: Connection, since: string | undefined): Promise<void> {
-    let replay: string[] = [];
+    let replay: Outgoing[] = [];
     let recovered: boolean | undefined;
     if (since !== undefined) {
       ({ replay, recovered } = await this.readHistory(conn.userId, since));
@@ -107,16 +108,31 @@ export class CatchUp {
   }
 
   /** The events after `since`, page by page up to maxReplayPages; `recovered` is false when some were beyond history. */
-  private async readHistory(userId: string, since: string): Promise<{ replay: string[]; recovered: boolean }> {
+  /**
+   * The user's events after `since`, decoded by the contract. An entry of the history that is no
+   * event is left out and said; a page with no event to go on from ends the replay unrecovered
+   * (the client re-reads over HTTP).
+   */
+  private async readHistory(userId: string, since: string): Promise<{ replay: Outgoing[]; recovered: boolean }> {
     if (since === INVALID_SINCE) return { replay: [], recovered: false };
-    const replay: string[] = [];
+    const replay: Outgoing[] = [];
     let cursor = since;
     for (let page = 0; page < (this.o.maxReplayPages ?? 10); page++) {
       const h = await this.o.broker.history(userId, cursor, REPLAY_PAGE);
       if (!h.recovered) return { replay, recovered: page > 0 };
-      replay.push(...h.events);
+      let last: string | undefined;
+      for (const data of h.events) {
+        const decoded = decodeNotification(data);
+        if (decoded.ok && isEvent(decoded.value)) {
+          replay.push({ data, ev: decoded.value });
+          last = decoded.value.event_id;
+        } else {
+          this.o.logger.warn({ user_id: userId, code: decoded.ok ? 'not_an_event' : decoded.error.code }, 'history entry refused');
+        }
+      }
       if (h.events.length < REPLAY_PAGE) return { replay, recovered: true };
-      cursor = peekEvent(h.events[h.events.length - 1]!)?.event_id as string;
+      if (last === undefined) return { replay, recovered: false };
+      cursor = last;
     }
     return { replay, recovered: false };
   }

@@ -1,4 +1,6 @@
-import { type RateLimit, TokenBucket, compareEventIds, isEventId, peekEvent } from '@chat4all/core';
+import { type Notification, isEvent } from '@chat4all/contract';
+import { compareEventIds } from '@chat4all/core';
+import { type RateLimit, TokenBucket } from '@chat4all/core/runtime';
 import type { WebSocket } from 'ws';
 import type { GatewayMetrics } from './metrics.js';
 
@@ -14,12 +16,13 @@ export const CLOSE = {
 } as const;
 
 /**
- * A payload on its way to connections: its event read once and, when it goes to more than one
- * connection, its bytes encoded once (a Buffer every socket writes as it is, as a text frame).
+ * A payload on its way to connections: decoded once by the contract (`ev`, typed) and, when it goes
+ * to more than one connection, its bytes encoded once (a Buffer every socket writes as it is, as a
+ * text frame). `data` is the payload as published, `ev` what it says.
  */
 export interface Outgoing {
   data: string | Buffer;
-  ev: ReturnType<typeof peekEvent>;
+  ev: Notification;
 }
 
 /**
@@ -156,21 +159,19 @@ export class Connection {
    * so a held event no newer than the last one written is a duplicate and skipped; payloads
    * without an id (typing, presence) are never skipped.
    */
-  finishCatchUp(replay: readonly string[]): void {
+  finishCatchUp(replay: readonly Outgoing[]): void {
     if (this.current !== 'catching-up') return;
     let newest: string | undefined;
-    for (const data of replay) {
-      const ev = peekEvent(data);
-      if (isEventId(ev?.event_id)) newest = ev.event_id;
-      this.deliver({ data, ev });
+    for (const out of replay) {
+      if (isEvent(out.ev)) newest = out.ev.event_id;
+      this.deliver(out);
     }
     const held = this.held ?? [];
     this.held = null;
     for (const out of held) {
-      const id = out.ev?.event_id;
-      if (isEventId(id)) {
-        if (newest !== undefined && compareEventIds(id, newest) <= 0) continue;
-        newest = id;
+      if (isEvent(out.ev)) {
+        if (newest !== undefined && compareEventIds(out.ev.event_id, newest) <= 0) continue;
+        newest = out.ev.event_id;
       }
       this.deliver(out);
     }
@@ -180,19 +181,15 @@ export class Connection {
 
   /** Writes an event; once written, a new_message from someone else is reported delivered. */
   private deliver({ data, ev }: Outgoing): void {
-    const type = typeof ev?.type === 'string' ? ev.type : 'unknown';
-    const isNewMessage = type === 'new_message' && typeof ev?.message_id === 'string';
     const ack =
-      isNewMessage && ev.sender_id !== this.userId
+      ev.type === 'new_message' && ev.sender_id !== this.userId
         ? (err?: Error | null) => {
-            if (!err) this.env.delivered(ev.message_id as string, ev.conversation_id as string, this.userId);
+            if (!err) this.env.delivered(ev.message_id, ev.conversation_id, this.userId);
           }
         : undefined;
-    if (!this.send(data, type, ack)) return;
-    if (typeof ev?.event_id === 'string') this.last = ev.event_id;
-    if (isNewMessage && typeof ev.created_at === 'string') {
-      this.env.metrics.deliveryLatency.observe(Math.max(0, this.env.now() - Date.parse(ev.created_at)) / 1000);
-    }
+    if (!this.send(data, ev.type, ack)) return;
+    if (isEvent(ev)) this.last = ev.event_id;
+    if (ev.type === 'new_message') this.env.metrics.deliveryLatency.observe(Math.max(0, this.env.now() - Date.parse(ev.created_at)) / 1000);
   }
 
   /** Writes a frame the gateway made (connected, error, pong), counted under its type. */

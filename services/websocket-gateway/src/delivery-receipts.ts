@@ -1,4 +1,5 @@
-import { type EventLog, type ReceiptRecord, TOPIC_RECEIPTS, encodeRecord } from '@chat4all/core';
+import { type ReceiptRecord, TOPIC_RECEIPTS, encodeRecord } from '@chat4all/contract';
+import type { EventLog } from '@chat4all/core';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 

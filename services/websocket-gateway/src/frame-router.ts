@@ -1,7 +1,7 @@
-import { type Broker, type ClientFrame, type ConversationStore, type ErrorFrame, type EventLog, type MessageStore, isChat4AllError, markRead } from '@chat4all/core';
+import { type ClientFrame, type ErrorFrame, decodeClientFrame } from '@chat4all/contract';
+import { type Broker, type ConversationStore, type EventLog, type MessageStore, isChat4AllError, markRead } from '@chat4all/core';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { parseClientFrame } from './client-frames.js';
 import type { Connection } from './connection.js';
 import type { GatewayMetrics } from './metrics.js';
 
@@ -46,11 +46,12 @@ export class FrameRouter {
   /** Handles one client frame; resolves once its handler is done (it never rejects). */
   async route(conn: Connection, data: string, isBinary = false): Promise<void> {
     if (isBinary) return this.sendError(conn, 'binary_frame', 'frames are JSON text');
-    const frame = parseClientFrame(data);
-    if ('error' in frame) {
+    const decoded = decodeClientFrame(data);
+    if (!decoded.ok) {
       this.o.metrics.clientFrames.inc({ type: 'invalid' });
-      return this.sendError(conn, frame.error, frame.message);
+      return this.sendError(conn, decoded.error.code, decoded.error.message);
     }
+    const frame = decoded.value;
     this.o.metrics.clientFrames.inc({ type: frame.type });
     try {
       await (this.handlers[frame.type] as (conn: Connection, frame: ClientFrame) => void | Promise<void>)(conn, frame);

@@ -1,22 +1,9 @@
 import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
-import {
-  type Backend,
-  type Broker,
-  type ConversationStore,
-  type EventLog,
-  type MessageStore,
-  type Presence,
-  type RateLimit,
-  type TokenClaims,
-  type TokenService,
-  type UserStore,
-  bearerToken,
-  isChat4AllError,
-  isEventId,
-  TokenBucket,
-  unauthenticated,
-} from '@chat4all/core';
+import { type Backend, type Broker, type ConversationStore, type EventLog, type MessageStore, type Presence, type UserStore, isChat4AllError, isEventId, unauthenticated } from '@chat4all/core';
+import { type TokenClaims, type TokenService, bearerToken } from '@chat4all/core/auth';
+import { type RateLimit, TokenBucket } from '@chat4all/core/runtime';
+import { decodeClientFrame } from '@chat4all/contract';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -277,14 +264,9 @@ export class WebSocketGateway {
   }
 
   private authenticateFrame(data: string): Promise<TokenClaims> {
-    let frame: { type?: unknown; token?: unknown };
-    try {
-      frame = JSON.parse(data) as typeof frame;
-    } catch {
-      return Promise.reject(new Error('not an auth frame'));
-    }
-    if (typeof frame !== 'object' || frame === null || frame.type !== 'auth' || typeof frame.token !== 'string') return Promise.reject(new Error('not an auth frame'));
-    return this.authenticate(frame.token);
+    const frame = decodeClientFrame(data);
+    if (!frame.ok || frame.value.type !== 'auth') return Promise.reject(new Error('not an auth frame'));
+    return this.authenticate(frame.value.token);
   }
 
   /**

@@ -1,4 +1,6 @@
-import { type Broker, type ConversationStore, type EphemeralDelivery, type Presence, type PresenceFrame, ReadThroughCache } from '@chat4all/core';
+import type { PresenceFrame } from '@chat4all/contract';
+import { type Broker, type ConversationStore, type EphemeralDelivery, type Presence } from '@chat4all/core';
+import { ReadThroughCache } from '@chat4all/core/runtime';
 import type { Logger } from 'pino';
 
 export interface PresenceNotifierOptions {

@@ -1,4 +1,7 @@
-import { KeyedRateLimiter, type Presence, type RateLimit, type TokenClaims, eventIdTime, peekEvent, randomId } from '@chat4all/core';
+import { decodeNotification, isEvent } from '@chat4all/contract';
+import { type Presence, eventIdTime, randomId } from '@chat4all/core';
+import { type TokenClaims } from '@chat4all/core/auth';
+import { KeyedRateLimiter, type RateLimit } from '@chat4all/core/runtime';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import type { CatchUp } from './catch-up.js';
@@ -80,8 +83,14 @@ export class Sessions {
     this.o.metrics.brokerMessages.inc();
     const conns = this.o.registry.connectionsOf(userId);
     if (!conns) return;
-    const ev = peekEvent(payload);
-    if (typeof ev?.event_id === 'string') this.o.metrics.pubsubLag.observe(Math.max(0, this.o.now() - eventIdTime(ev.event_id)) / 1000);
+    const decoded = decodeNotification(payload);
+    if (!decoded.ok) {
+      // Not what any worker or gateway publishes: forwarded to nobody, and said once per payload.
+      this.o.logger.warn({ user_id: userId, code: decoded.error.code, reason: decoded.error.message }, 'broker payload refused');
+      return;
+    }
+    const ev = decoded.value;
+    if (isEvent(ev)) this.o.metrics.pubsubLag.observe(Math.max(0, this.o.now() - eventIdTime(ev.event_id)) / 1000);
     const out: Outgoing = { data: conns.size > 1 ? Buffer.from(payload) : payload, ev };
     for (const conn of conns) conn.push(out);
   }

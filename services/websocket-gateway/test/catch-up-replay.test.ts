@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it, mock } from 'node:test';
-import { MemoryBroker, MemoryBrokerHub, UuidV7Generator, unavailable } from '@chat4all/core';
+import { UuidV7Generator, unavailable } from '@chat4all/core';
+import { MemoryBroker, MemoryBrokerHub } from '@chat4all/core/memory';
 import { INVALID_SINCE } from '../src/catch-up.js';
 import { type FakeSocket, gatewayRoles } from './helpers.js';
 

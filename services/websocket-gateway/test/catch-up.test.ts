@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { type BrokerListener, MemoryBroker, UuidV7Generator, unavailable } from '@chat4all/core';
+import { type BrokerListener, UuidV7Generator, unavailable } from '@chat4all/core';
+import { MemoryBroker } from '@chat4all/core/memory';
 import { waitFor } from '@chat4all/core/testing';
 import { Registry } from 'prom-client';
 import WebSocket from 'ws';

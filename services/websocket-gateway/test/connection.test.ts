@@ -58,7 +58,7 @@ describe('Connection state machine', () => {
     conn.push(out(payload(5)));
     assert.equal(ws.sent.length, 0, 'nothing written while catching up');
     assert.equal(conn.heldCount, 4);
-    conn.finishCatchUp([payload(2), payload(3), payload(4)]);
+    conn.finishCatchUp([payload(2), payload(3), payload(4)].map(out));
     assert.deepEqual(seqs(ws.frames()), [2, 3, 4, 0, 5]);
     assert.equal(conn.lastEventId, '1700000000000-5');
     assert.equal(conn.state, 'live');
@@ -75,7 +75,7 @@ describe('Connection state machine', () => {
     conn.push(out(payload(4)));
     assert.deepEqual(ws.closes, [1012], 'retryable: the client reconnects and catches up from its last event');
     assert.equal(conn.heldCount, 0, 'the held payloads are let go');
-    conn.finishCatchUp([payload(1)]);
+    conn.finishCatchUp([out(payload(1))]);
     assert.equal(ws.sent.length, 0, 'nothing written after the close');
   });
 

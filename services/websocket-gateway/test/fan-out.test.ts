@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { MemoryBroker, UuidV7Generator } from '@chat4all/core';
+import { UuidV7Generator } from '@chat4all/core';
+import { MemoryBroker } from '@chat4all/core/memory';
 import { waitFor } from '@chat4all/core/testing';
 import { Registry } from 'prom-client';
 import WebSocket from 'ws';
@@ -9,7 +10,9 @@ import { fakeSocket, gatewayRoles, memoryBackends } from './helpers.js';
 
 const ids = new UuidV7Generator();
 
-const event = (content: string) => JSON.stringify({ type: 'message_status', event_id: `${Date.now()}-0`, message_id: ids.next(), status: 'READ', content });
+/** A payload as the broker publishes it (a field beyond the contract's, `note`, passes through). */
+const event = (note: string) =>
+  JSON.stringify({ event_id: `${Date.now()}-0`, type: 'message_status', message_id: ids.next(), conversation_id: ids.next(), user_id: ids.next(), status: 'READ', at: new Date().toISOString(), note });
 
 describe('fan-out of one payload to the devices of a user', () => {
   it('encodes the payload once: every device gets the same Buffer, as a text frame', async () => {
@@ -41,6 +44,19 @@ describe('fan-out of one payload to the devices of a user', () => {
     assert.deepEqual(slow.closes, [4008]);
     assert.ok(Buffer.isBuffer(fast.sent.at(-1)!.data));
     assert.match(await registry.metrics(), /^connection_errors_total\{reason="slow_consumer"\} 1$/m);
+  });
+
+  it('forwards nothing that is not a notification of the contract', async () => {
+    const { sessions, open } = gatewayRoles();
+    const userId = ids.next();
+    const device = fakeSocket();
+    await open(userId, undefined, device.ws);
+    const before = device.sent.length;
+    for (const bad of ['not json', '[]', JSON.stringify({ type: 'message_status', event_id: '1-0' }), JSON.stringify({ type: 'shutdown' })]) sessions.onBrokerMessage(userId, bad);
+    assert.equal(device.sent.length, before, 'refused, and the connection stays');
+    assert.deepEqual(device.closes, []);
+    sessions.onBrokerMessage(userId, event('fine'));
+    assert.equal(device.sent.length, before + 1);
   });
 });
 

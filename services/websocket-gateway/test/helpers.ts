@@ -1,17 +1,7 @@
 import { EventEmitter } from 'node:events';
-import {
-  type Broker,
-  MemoryBroker,
-  MemoryBrokerHub,
-  MemoryConversationStore,
-  MemoryEventLog,
-  MemoryMessageStore,
-  MemoryPresence,
-  MemoryUserStore,
-  type TokenClaims,
-  TokenService,
-  randomId,
-} from '@chat4all/core';
+import { type Broker, randomId } from '@chat4all/core';
+import { type TokenClaims, TokenService } from '@chat4all/core/auth';
+import { MemoryBroker, MemoryBrokerHub, MemoryConversationStore, MemoryEventLog, MemoryMessageStore, MemoryPresence, MemoryUserStore } from '@chat4all/core/memory';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';

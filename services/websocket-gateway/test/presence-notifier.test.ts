@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { type EphemeralDelivery, type PresenceFrame, UuidV7Generator } from '@chat4all/core';
+import type { PresenceFrame } from '@chat4all/contract';
+import { type EphemeralDelivery, UuidV7Generator } from '@chat4all/core';
 import { PresenceNotifier } from '../src/presence-notifier.js';
 import { memoryBackends, silentLogger } from './helpers.js';
 

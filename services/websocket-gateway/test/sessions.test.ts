@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemoryBroker, MemoryBrokerHub, UuidV7Generator, unavailable } from '@chat4all/core';
+import { UuidV7Generator, unavailable } from '@chat4all/core';
+import { MemoryBroker, MemoryBrokerHub } from '@chat4all/core/memory';
 import { gatewayRoles } from './helpers.js';
 
 const ids = new UuidV7Generator();

@@ -1,4 +1,4 @@
-import { KeyedRateLimiter, type RateLimit } from '@chat4all/core';
+import { BoundedSet, KeyedRateLimiter, type RateLimit } from '@chat4all/core/runtime';
 
 /** Failed logins allowed, as token buckets: a failure spends a token, and tokens come back over time. */
 export interface LoginLimits {
@@ -19,7 +19,7 @@ export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
 /** Which budget refused an attempt. */
 export type ThrottleScope = 'username_address' | 'username' | 'address';
 
-/** Pairs that logged in successfully, remembered at most (oldest first out). */
+/** Pairs that logged in successfully, remembered at most (the least recent login first out). */
 const TRUSTED_MAX = 100_000;
 
 /**
@@ -36,7 +36,7 @@ export class LoginThrottle {
   private readonly pairs: KeyedRateLimiter;
   private readonly usernames: KeyedRateLimiter;
   private readonly addresses: KeyedRateLimiter;
-  private readonly trusted = new Set<string>();
+  private readonly trusted = new BoundedSet<string>({ max: TRUSTED_MAX });
 
   constructor(limits: Partial<LoginLimits> = {}, now: () => number = Date.now) {
     const l = { ...DEFAULT_LOGIN_LIMITS, ...limits };
@@ -65,10 +65,7 @@ export class LoginThrottle {
 
   /** A login succeeded: this address is known for this username from now on. */
   succeeded(username: string, address: string): void {
-    const key = pairKey(username, address);
-    this.trusted.delete(key);
-    this.trusted.add(key);
-    if (this.trusted.size > TRUSTED_MAX) this.trusted.delete(this.trusted.values().next().value as string);
+    this.trusted.add(pairKey(username, address));
   }
 }
 

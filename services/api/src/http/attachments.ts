@@ -1,14 +1,14 @@
 import { Readable, Transform, pipeline } from 'node:stream';
+import { ROUTES, type AttachmentIdParams, type CreateAttachmentBody, type DownloadQuery, type MessageIdParams } from '@chat4all/contract';
 import { Chat4AllError, isChat4AllError } from '@chat4all/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.js';
-import { createAttachment, downloadLink, getAttachment, openDownload, uploadContent, type CreateAttachmentInput } from '../logic/attachments.js';
+import { createAttachment, downloadLink, getAttachment, openDownload, uploadContent } from '../logic/attachments.js';
 import { getMessage } from '../logic/messages.js';
-import { attachmentLinkSchema, createAttachmentSchema, downloadAttachmentSchema, getAttachmentSchema, getMessageSchema, uploadAttachmentSchema } from '../schemas.js';
 import { callerOf } from './authenticate.js';
 import type { ApiMetrics } from './metrics.js';
 
-type IdParams = { Params: { id: string } };
+type IdParams = { Params: AttachmentIdParams };
 
 /** A stream's chunks, each counted into `count` as it passes. */
 async function* counted(body: AsyncIterable<Uint8Array>, count: (bytes: number) => void): AsyncGenerator<Uint8Array> {
@@ -35,15 +35,15 @@ function disposition(filename: string): string {
  * whatever its content type, handed to the blob store as a stream: it is never buffered whole.
  */
 export async function attachmentRoutes(v1: FastifyInstance, ctx: ApiContext, metrics: ApiMetrics): Promise<void> {
-  v1.get<IdParams>('/messages/:id', { schema: getMessageSchema }, async (request) => getMessage(ctx, callerOf(request).user_id, request.params.id));
+  v1.get<{ Params: MessageIdParams }>('/messages/:id', { schema: ROUTES.getMessage.schema }, async (request) => getMessage(ctx, callerOf(request).user_id, request.params.id));
 
-  v1.post<{ Body: CreateAttachmentInput }>('/attachments', { schema: createAttachmentSchema }, async (request, reply) => {
+  v1.post<{ Body: CreateAttachmentBody }>('/attachments', { schema: ROUTES.createAttachment.schema }, async (request, reply) => {
     return reply.code(201).send(await createAttachment(ctx, callerOf(request).user_id, request.body));
   });
 
-  v1.get<IdParams>('/attachments/:id', { schema: getAttachmentSchema }, async (request) => getAttachment(ctx, callerOf(request).user_id, request.params.id));
+  v1.get<IdParams>('/attachments/:id', { schema: ROUTES.getAttachment.schema }, async (request) => getAttachment(ctx, callerOf(request).user_id, request.params.id));
 
-  v1.get<IdParams>('/attachments/:id/link', { schema: attachmentLinkSchema }, async (request) => {
+  v1.get<IdParams>('/attachments/:id/link', { schema: ROUTES.getAttachmentLink.schema }, async (request) => {
     const link = await downloadLink(ctx, callerOf(request).user_id, request.params.id);
     return { url: `${request.protocol}://${request.host}${link.path}`, expires_at: link.expires_at };
   });
@@ -51,7 +51,7 @@ export async function attachmentRoutes(v1: FastifyInstance, ctx: ApiContext, met
   await v1.register(async (upload) => {
     upload.removeAllContentTypeParsers();
     upload.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-    upload.put<IdParams>('/attachments/:id/content', { schema: uploadAttachmentSchema }, async (request) => {
+    upload.put<IdParams>('/attachments/:id/content', { schema: ROUTES.uploadAttachment.schema }, async (request) => {
       const body: AsyncIterable<Uint8Array> = (request.body as Readable | undefined) ?? Readable.from([]);
       const started = process.hrtime.bigint();
       let result = 'error';
@@ -73,9 +73,9 @@ export async function attachmentRoutes(v1: FastifyInstance, ctx: ApiContext, met
 
 /** The download of a signed link: outside the token check of /v1, since the link is the right. */
 export function downloadRoute(app: FastifyInstance, ctx: ApiContext, metrics: ApiMetrics): void {
-  app.get<IdParams & { Querystring: { expires: number; signature: string } }>(
+  app.get<IdParams & { Querystring: DownloadQuery }>(
     '/v1/attachments/:id/content',
-    { schema: downloadAttachmentSchema },
+    { schema: ROUTES.downloadAttachment.schema },
     async (request, reply) => {
       const { attachment, blob } = await openDownload(ctx, request.params.id, request.query.expires, request.query.signature);
       const started = process.hrtime.bigint();

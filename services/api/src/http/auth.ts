@@ -1,13 +1,13 @@
+import { ROUTES, type RegisterBody, type TokenBody } from '@chat4all/contract';
 import { Chat4AllError, isChat4AllError } from '@chat4all/core';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.js';
-import { login, register, type RegisterInput } from '../logic/registration.js';
-import { registerSchema, tokenSchema } from '../schemas.js';
+import { login, register } from '../logic/registration.js';
 import type { ApiMetrics } from './metrics.js';
 
 /** POST /auth/register and POST /auth/token: the routes without an access token. */
 export function authRoutes(app: FastifyInstance, ctx: ApiContext, metrics: ApiMetrics): void {
-  app.post<{ Body: RegisterInput }>('/auth/register', { schema: registerSchema }, async (request, reply) => {
+  app.post<{ Body: RegisterBody }>('/auth/register', { schema: ROUTES.register.schema }, async (request, reply) => {
     const user = await register(ctx, request.body);
     request.log.info({ user_id: user.user_id }, 'user registered');
     return reply.code(201).send(user);
@@ -18,7 +18,7 @@ export function authRoutes(app: FastifyInstance, ctx: ApiContext, metrics: ApiMe
    * login is refused with 429 and Retry-After before its password is checked. Token answers, and
    * their errors, are never to be cached.
    */
-  app.post<{ Body: { username: string; password: string } }>('/auth/token', { schema: tokenSchema }, async (request, reply) => {
+  app.post<{ Body: TokenBody }>('/auth/token', { schema: ROUTES.createToken.schema }, async (request, reply) => {
     void reply.header('cache-control', 'no-store');
     const { username, password } = request.body;
     const address = request.ip;

@@ -1,4 +1,5 @@
-import { bearerToken, unauthenticated, type User } from '@chat4all/core';
+import { unauthenticated, type User } from '@chat4all/core';
+import { bearerToken } from '@chat4all/core/auth';
 import type { FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.js';
 import { userView } from '../logic/users.js';

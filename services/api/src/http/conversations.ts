@@ -1,31 +1,29 @@
+import { ROUTES, type AddMemberBody, type CreateConversationBody, type IdParams, type ListConversationsQuery, type MemberParams } from '@chat4all/contract';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.js';
-import { addMember, createConversation, getConversation, listConversations, removeMember, type CreateConversationInput } from '../logic/conversations.js';
-import { addMemberSchema, createConversationSchema, getConversationSchema, listConversationsSchema, removeMemberSchema } from '../schemas.js';
+import { addMember, createConversation, getConversation, listConversations, removeMember } from '../logic/conversations.js';
 import { callerOf } from './authenticate.js';
-
-type IdParams = { Params: { id: string } };
 
 /** The conversation routes. Registered under the /v1 prefix. */
 export function conversationRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.post<{ Body: CreateConversationInput }>('/conversations', { schema: createConversationSchema }, async (request, reply) => {
+  app.post<{ Body: CreateConversationBody }>('/conversations', { schema: ROUTES.createConversation.schema }, async (request, reply) => {
     const { conversation, created } = await createConversation(ctx, callerOf(request), request.body);
     return reply.code(created ? 201 : 200).send(conversation);
   });
 
-  app.get<{ Querystring: { limit: number } }>('/conversations', { schema: listConversationsSchema }, async (request) => {
+  app.get<{ Querystring: ListConversationsQuery }>('/conversations', { schema: ROUTES.listConversations.schema }, async (request) => {
     return { conversations: await listConversations(ctx, callerOf(request).user_id, request.query.limit) };
   });
 
-  app.get<IdParams>('/conversations/:id', { schema: getConversationSchema }, async (request) => {
+  app.get<{ Params: IdParams }>('/conversations/:id', { schema: ROUTES.getConversation.schema }, async (request) => {
     return getConversation(ctx, callerOf(request).user_id, request.params.id);
   });
 
-  app.post<IdParams & { Body: { user: string } }>('/conversations/:id/members', { schema: addMemberSchema }, async (request) => {
+  app.post<{ Params: IdParams; Body: AddMemberBody }>('/conversations/:id/members', { schema: ROUTES.addMember.schema }, async (request) => {
     return addMember(ctx, callerOf(request).user_id, request.params.id, request.body.user);
   });
 
-  app.delete<{ Params: { id: string; user_id: string } }>('/conversations/:id/members/:user_id', { schema: removeMemberSchema }, async (request) => {
+  app.delete<{ Params: MemberParams }>('/conversations/:id/members/:user_id', { schema: ROUTES.removeMember.schema }, async (request) => {
     return removeMember(ctx, callerOf(request).user_id, request.params.id, request.params.user_id);
   });
 }

@@ -1,10 +1,6 @@
+import type { ErrorBody } from '@chat4all/contract';
 import { isChat4AllError, type ErrorDetail, type ErrorKind } from '@chat4all/core';
 import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
-
-/** The body of every error answer. */
-export interface ErrorBody {
-  error: { code: string; message: string; details?: ErrorDetail[] };
-}
 
 interface ErrorAnswer {
   status: number;

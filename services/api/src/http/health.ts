@@ -1,11 +1,6 @@
+import { ROUTES, type Readiness } from '@chat4all/contract';
 import type { Backend, BackendHealth } from '@chat4all/core';
 import type { FastifyInstance } from 'fastify';
-import { healthzSchema, readyzSchema } from '../schemas.js';
-
-export interface Readiness {
-  status: 'ready' | 'not_ready';
-  backends: Record<string, BackendHealth>;
-}
 
 function check(b: Backend): BackendHealth {
   try {
@@ -36,9 +31,9 @@ export function readiness(backends: Backend[]): Readiness {
  * use (and the ingress reaches).
  */
 export function healthRoutes(app: FastifyInstance, backends: Backend[]): void {
-  app.get('/healthz', { schema: healthzSchema, logLevel: 'warn' }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: ROUTES.liveness.schema, logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { schema: readyzSchema, logLevel: 'warn' }, async (_request, reply) => {
+  app.get('/readyz', { schema: ROUTES.readiness.schema, logLevel: 'warn' }, async (_request, reply) => {
     const r = readiness(backends);
     return reply.code(r.status === 'ready' ? 200 : 503).send(r);
   });

@@ -1,16 +1,5 @@
-import {
-  Chat4AllError,
-  MAX_ATTACHMENTS_PER_MESSAGE,
-  conflict,
-  forbidden,
-  invalid,
-  isChat4AllError,
-  isUuid,
-  notFound,
-  type Attachment,
-  type AttachmentRef,
-  type BlobObject,
-} from '@chat4all/core';
+import { MAX_ATTACHMENTS_PER_MESSAGE } from '@chat4all/contract';
+import { Chat4AllError, conflict, forbidden, invalid, isChat4AllError, isUuid, notFound, type Attachment, type AttachmentRef, type BlobObject } from '@chat4all/core';
 import { isoNow, type ApiContext } from '../context.js';
 import { memberConversation, memberConversationOf } from './conversations.js';
 

@@ -1,16 +1,5 @@
-import {
-  isChat4AllError,
-  MAX_MEMBERS,
-  conflict,
-  directConversationId,
-  forbidden,
-  invalid,
-  isUuid,
-  notFound,
-  type Conversation,
-  type ConversationType,
-  type User,
-} from '@chat4all/core';
+import { MAX_MEMBERS } from '@chat4all/contract';
+import { isChat4AllError, conflict, directConversationId, forbidden, invalid, isUuid, notFound, type Conversation, type ConversationType, type User } from '@chat4all/core';
 import { isoNow, type ApiContext } from '../context.js';
 import { renderConversation, renderConversations, type ConversationView } from './conversation-view.js';
 import { resolveUsers } from './users.js';
@@ -29,7 +18,7 @@ export interface CreateConversationResult {
   created: boolean;
 }
 
-const conversationNotFound = () => notFound('conversation_not_found', 'the conversation does not exist');
+export const conversationNotFound = () => notFound('conversation_not_found', 'the conversation does not exist');
 const directConversation = () => conflict('direct_conversation', 'a direct conversation always has its two members');
 const render = (ctx: ApiContext, c: Conversation) => renderConversation(ctx.users, ctx.presence, c);
 

@@ -1,21 +1,9 @@
-import {
-  Chat4AllError,
-  MAX_CONTENT_BYTES,
-  TOPIC_MESSAGES,
-  conflict,
-  encodeRecord,
-  invalid,
-  isChat4AllError,
-  isUuid,
-  markRead as markMessageRead,
-  notFound,
-  type ClientMessageClaim,
-  type Message,
-  type MessageRecord,
-} from '@chat4all/core';
+import { TOPIC_MESSAGES, encodeRecord, type MessageRecord } from '@chat4all/contract';
+import { MAX_CONTENT_BYTES } from '@chat4all/contract';
+import { Chat4AllError, conflict, decideSend, invalid, isChat4AllError, isUuid, markRead as markMessageRead, notFound, type ClientMessageClaim, type Message } from '@chat4all/core';
 import { isoNow, type ApiContext } from '../context.js';
 import { sendableAttachments } from './attachments.js';
-import { memberConversation, memberConversationOf } from './conversations.js';
+import { conversationNotFound, memberConversation, memberConversationOf } from './conversations.js';
 
 export interface SendMessageInput {
   conversation_id: string;
@@ -75,40 +63,40 @@ async function append(ctx: ApiContext, topic: string, record: MessageRecord): Pr
 }
 
 /**
- * Claims the client_message_id; when the store is unavailable, accepts without the claim and
- * leaves it to the worker, which claims it before storing and drops a second record of the same
- * send. A retry during the outage may then get a different message_id, but one message is stored.
- */
-async function claimOrDefer(ctx: ApiContext, senderId: string, cmid: string, candidate: ClientMessageClaim): Promise<ClientMessageClaim> {
-  try {
-    return await ctx.messages.claimClientMessageId(senderId, cmid, candidate);
-  } catch (err) {
-    if (isChat4AllError(err, 'unavailable')) return candidate;
-    throw err;
-  }
-}
-
-/**
- * Accepts a message: checks its size and the sender's membership, gives it a time-ordered id and
- * appends it to the `messages` topic. With a client_message_id, a retry answers the first answer
- * and stores one message: if the first message is already stored nothing is appended; otherwise
- * the same record is appended again (the first append may have failed; the worker's insert is
- * idempotent by message_id).
+ * Accepts a message: checks its size, gives it a time-ordered id and appends it to the `messages`
+ * topic. Membership and the client_message_id claim are core's decideSend (the rule the worker
+ * applies again before storing): a non-member, like an unknown conversation, gets 404
+ * `conversation_not_found`, and nothing is claimed before the attachments are checked. When the
+ * store cannot claim now, the message is accepted unclaimed and the worker claims it (a retry
+ * during the outage may get another message_id, but one message is stored). With a
+ * client_message_id, a retry answers the first answer and stores one message: if the first
+ * message is already stored nothing is appended; otherwise the same record is appended again (the
+ * first append may have failed; the worker's insert is idempotent by message_id).
  */
 export async function sendMessage(ctx: ApiContext, senderId: string, input: SendMessageInput): Promise<SendMessageResult> {
   const attachmentIds = input.attachments ?? [];
   checkContent(input.content, attachmentIds.length > 0);
   const waitMs = ctx.sendLimiter.take(senderId);
   if (waitMs > 0) throw new Chat4AllError('rate_limited', 'rate_limited', 'too many messages; slow down', { retryAfterSeconds: Math.ceil(waitMs / 1000) });
-  await memberConversation(ctx, senderId, input.conversation_id);
-  const attachments = attachmentIds.length === 0 ? undefined : await sendableAttachments(ctx, senderId, input.conversation_id, attachmentIds);
-  const candidate: ClientMessageClaim = { message_id: ctx.ids.next(), conversation_id: input.conversation_id, created_at: isoNow(ctx) };
+  if (!isUuid(input.conversation_id)) throw conversationNotFound();
   const cmid = input.client_message_id;
-  const claim = cmid === undefined ? candidate : await claimOrDefer(ctx, senderId, cmid, candidate);
-  const replayed = claim.message_id !== candidate.message_id;
+  const candidate: ClientMessageClaim = { message_id: ctx.ids.next(), conversation_id: input.conversation_id, created_at: isoNow(ctx) };
+  let attachments: MessageRecord['attachments'];
+  const { verdict, claim } = await decideSend(
+    { members: async (id) => (await ctx.conversations.get(id))?.members, messages: ctx.messages },
+    { sender_id: senderId, conversation_id: input.conversation_id, candidate, ...(cmid === undefined ? {} : { client_message_id: cmid }) },
+    {
+      refuse: () => conversationNotFound(),
+      beforeClaim: async () => {
+        if (attachmentIds.length > 0) attachments = await sendableAttachments(ctx, senderId, input.conversation_id, attachmentIds);
+      },
+      deferClaimWhenUnavailable: true,
+    },
+  );
+  if (verdict === 'reused') throw reused();
+  const replayed = verdict === 'repeat';
   const accepted: AcceptedMessage = { message_id: claim.message_id, conversation_id: claim.conversation_id, status: 'ACCEPTED', created_at: claim.created_at };
   if (replayed) {
-    if (claim.conversation_id !== input.conversation_id) throw reused();
     const stored = await ctx.messages.get(claim.message_id);
     if (stored) {
       const storedIds = (stored.attachments ?? []).map((a) => a.attachment_id);

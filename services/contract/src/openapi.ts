@@ -1,16 +1,9 @@
 /**
- * Assembles the OpenAPI 3.1 document from the routes as registered, with the very schemas Fastify
- * validates and serializes with (src/schemas.ts): the document cannot drift from the code.
- * docs/openapi.json is written from it (scripts/write-openapi.ts) and a test keeps it current.
+ * The OpenAPI 3.1 document of the HTTP api, built from the route table (routes.ts) with the very
+ * schemas the api validates and serializes with: the document cannot drift from the code.
  */
-import { namedSchemas, type RouteSchema } from './schemas.js';
-
-/** A route as Fastify's onRoute hook reports it. */
-export interface CollectedRoute {
-  method: string;
-  url: string;
-  schema: RouteSchema | undefined;
-}
+import { namedSchemas } from './http.js';
+import { ROUTES, type Route, type RouteSchema } from './routes.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -20,7 +13,8 @@ const TAGS = [
   { name: 'conversations', description: 'Direct conversations and groups, their members and admins.' },
   { name: 'messages', description: 'Sending messages, history, read receipts.' },
   { name: 'attachments', description: 'Files sent with messages: upload, download links.' },
-  { name: 'operations', description: 'Health, readiness, metrics, this document.' },
+  // No metrics: they are served on the metrics port, never to the api's clients.
+  { name: 'operations', description: 'Health, readiness, this document.' },
 ];
 
 const DESCRIPTION = [
@@ -30,24 +24,28 @@ const DESCRIPTION = [
   'Routes under /v1 need `Authorization: Bearer <token>` from POST /auth/token, but for the download links of attachments.',
 ].join('\n\n');
 
+/** A schema as JSON (typebox's markers are not enumerable, so they stay out). */
+const plain = (schema: unknown): JsonObject => JSON.parse(JSON.stringify(schema)) as JsonObject;
+
 function parameters(part: unknown, where: 'path' | 'query'): JsonObject[] {
   if (typeof part !== 'object' || part === null) return [];
-  const { properties = {}, required = [] } = part as { properties?: Record<string, JsonObject>; required?: string[] };
-  return Object.entries(properties).map(([name, prop]) => {
-    const { description, ...schema } = prop;
+  const properties = 'properties' in part && typeof part.properties === 'object' && part.properties !== null ? part.properties : {};
+  const required = 'required' in part && Array.isArray(part.required) ? part.required : [];
+  return Object.entries(properties).map(([name, prop]: [string, unknown]) => {
+    const { description, ...schema } = plain(prop);
     return { name, in: where, required: where === 'path' || required.includes(name), ...(description === undefined ? {} : { description }), schema };
   });
 }
 
 /**
- * `node` with every named wire object in it replaced by a $ref to its component. Objects are
- * recognized by identity of their `properties` (responses spread them to add a description).
+ * `node` as JSON with every named wire object in it replaced by a $ref to its component. Objects
+ * are recognized by identity of their `properties` (answers spread them to add a description).
  */
 function withRefs(node: unknown, root?: object): unknown {
   if (Array.isArray(node)) return node.map((n) => withRefs(n));
   if (typeof node !== 'object' || node === null) return node;
-  const props = (node as { properties?: unknown }).properties;
-  if (props !== undefined && props !== (root as { properties?: unknown } | undefined)?.properties) {
+  const props = 'properties' in node ? node.properties : undefined;
+  if (props !== undefined && !(root && 'properties' in root && root.properties === props)) {
     for (const [name, named] of Object.entries(namedSchemas)) if (named.properties === props) return { $ref: `#/components/schemas/${name}` };
   }
   return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, withRefs(v)]));
@@ -55,9 +53,9 @@ function withRefs(node: unknown, root?: object): unknown {
 
 function responses(s: RouteSchema): JsonObject {
   const out: JsonObject = {};
-  for (const [status, value] of Object.entries((s.response ?? {}) as Record<string, JsonObject>)) {
-    const { description, ...schema } = value;
-    out[status] = { description, content: { 'application/json': { schema: withRefs(schema) } } };
+  for (const [status, answer] of Object.entries(s.response ?? {})) {
+    const { description, ...schema }: { description?: unknown } = answer;
+    out[status] = { description, content: { 'application/json': { schema: plain(withRefs(schema)) } } };
   }
   return { ...out, ...s.docResponses };
 }
@@ -71,20 +69,16 @@ function operation(s: RouteSchema): JsonObject {
     tags: s.tags,
     ...(s.security === undefined ? {} : { security: s.security }),
     ...(params.length === 0 ? {} : { parameters: params }),
-    ...(s.body === undefined ? {} : { requestBody: { required: true, content: { 'application/json': { schema: s.body } } } }),
+    ...(s.body === undefined ? {} : { requestBody: { required: true, content: { 'application/json': { schema: plain(s.body) } } } }),
     ...(s.docBody === undefined ? {} : { requestBody: s.docBody }),
     responses: responses(s),
   };
 }
 
-/** The document for `routes` (HEAD routes, which Fastify adds for every GET, are left out). */
-export function buildOpenApiDocument(routes: CollectedRoute[]): JsonObject {
+/** The document of `routes` (by default every route of the contract), paths sorted. */
+export function buildOpenApiDocument(routes: readonly Route[] = Object.values(ROUTES)): JsonObject {
   const paths: Record<string, JsonObject> = {};
-  for (const r of routes) {
-    if (r.method === 'HEAD' || r.schema === undefined) continue;
-    const path = r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-    (paths[path] ??= {})[r.method.toLowerCase()] = operation(r.schema);
-  }
+  for (const r of routes) (paths[r.path] ??= {})[r.method.toLowerCase()] = operation(r.schema);
   const sorted = Object.fromEntries(Object.entries(paths).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return {
     openapi: '3.1.0',
@@ -94,7 +88,7 @@ export function buildOpenApiDocument(routes: CollectedRoute[]): JsonObject {
     paths: sorted,
     components: {
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      schemas: Object.fromEntries(Object.entries(namedSchemas).map(([name, schema]) => [name, withRefs(schema, schema)])),
+      schemas: Object.fromEntries(Object.entries(namedSchemas).map(([name, schema]) => [name, plain(withRefs(schema, schema))])),
     },
   };
 }
