@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, type Env, envChoice as oneOf, envInt as int } from '@chat4all/core';
+import { ConfigError, type Env, envChoice as oneOf, envInt as int } from '@chat4all/core/runtime';
 
 export { ConfigError };
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** chat4all-operator: reads the configuration, connects to the API server, runs. Wiring only. */
 import { KubeConfig } from '@kubernetes/client-node';
-import { exitOnSignals } from '@chat4all/core';
+import { exitOnSignals } from '@chat4all/core/runtime';
 import { ConfigError, loadConfig } from './config.js';
 import { systemClock } from './decision.js';
 import { startHealthServer } from './health-server.js';

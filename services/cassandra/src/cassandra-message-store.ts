@@ -13,7 +13,7 @@
  *   Two concurrent deliveries of one message may both see inserted: true; delivery is
  *   at-least-once and clients dedupe by message_id.
  * - locations (message id -> conversation and day) never change once written, so the store keeps
- *   the latest LOCATIONS_MAX in memory: a receipt for a message this process stored needs no read
+ *   the LOCATIONS_MAX most recently used in memory: a receipt for a message this process stored needs no read
  *   of messages_by_id.
  * - history: walks the conversation's non-empty days newest first, starting at the day of
  *   `before`, reading `message_id < before` newest first until limit + 1 messages are found.
@@ -28,21 +28,8 @@
  * - claimClientMessageId: INSERT ... IF NOT EXISTS (the one LWT left: the api's idempotency key);
  *   the loser reads the winner from the LWT result. findClientMessageId is a plain read.
  */
-import {
-  isUuid,
-  notFound,
-  statusAfter,
-  uuidV7Time,
-  type AttachmentRef,
-  type BackendHealth,
-  type ClientMessageClaim,
-  type HistoryPage,
-  type Message,
-  type MessageStatus,
-  type MessageStore,
-  type Receipt,
-  type ReceiptChange,
-} from '@chat4all/core';
+import { isUuid, notFound, statusAfter, uuidV7Time, type AttachmentRef, type BackendHealth, type ClientMessageClaim, type HistoryPage, type Message, type MessageStatus, type MessageStore, type Receipt, type ReceiptChange } from '@chat4all/core';
+import { BoundedSet, boundedMap } from '@chat4all/core/runtime';
 import type { CassandraSession, Row } from './cassandra-session.js';
 import { requireIso, toDate, toIso } from './cql-values.js';
 
@@ -59,7 +46,7 @@ const BUCKET_PAGE = 32;
 const KNOWN_BUCKETS_MAX = 10_000;
 /** Content bytes up to which a message's writes go in one batch (Cassandra warns from 5 KiB on). */
 const BATCH_BYTES_MAX = 4096;
-/** Message locations remembered (most recent first out when full). */
+/** Message locations remembered (least recently used first out when full). */
 const LOCATIONS_MAX = 50_000;
 
 const MESSAGE_COLUMNS = 'message_id, sender_id, content, attachments, client_message_id, created_at, status, sent_at, delivered_at, read_at';
@@ -116,8 +103,8 @@ export function bucketOf(messageId: string, fallbackIso?: string): number {
 
 export class CassandraMessageStore implements MessageStore {
   readonly backendName = 'cassandra';
-  private readonly knownBuckets = new Set<string>();
-  private readonly locations = new Map<string, Location>();
+  private readonly knownBuckets = new BoundedSet<string>({ max: KNOWN_BUCKETS_MAX });
+  private readonly locations = boundedMap<string, Location>({ max: LOCATIONS_MAX });
 
   constructor(private readonly session: CassandraSession) {}
 
@@ -206,7 +193,6 @@ export class CassandraMessageStore implements MessageStore {
   }
 
   private remember(messageId: string, at: Location): void {
-    if (this.locations.size >= LOCATIONS_MAX) this.locations.delete(this.locations.keys().next().value as string);
     this.locations.set(messageId, at);
   }
 
@@ -219,9 +205,8 @@ export class CassandraMessageStore implements MessageStore {
   /** Lists the bucket unless this process did already; before the row is written, so a stored row's bucket is always listed. */
   private async listBucket(at: Location): Promise<void> {
     const key = `${at.conversationId}\0${at.bucket}`;
-    if (this.knownBuckets.has(key)) return;
+    if (this.knownBuckets.touch(key)) return;
     await this.session.execute(CQL.listBucket, [at.conversationId, at.bucket]);
-    if (this.knownBuckets.size >= KNOWN_BUCKETS_MAX) this.knownBuckets.clear();
     this.knownBuckets.add(key);
   }
 

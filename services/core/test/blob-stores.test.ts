@@ -4,7 +4,8 @@ import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DiskBlobStore, MemoryBlobStore, isChat4AllError } from '../src/index.js';
+import { isChat4AllError } from '../src/index.js';
+import { DiskBlobStore, MemoryBlobStore } from '../src/memory/index.js';
 import { blobTestBytes, blobTestChunks, describeBlobStore } from '../src/testing/index.js';
 
 const dirs: string[] = [];

@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  CachingConversationStore,
-  CachingUserStore,
-  type Conversation,
-  type ConversationChanges,
-  MemoryConversationChanges,
-  MemoryConversationChangesHub,
-  MemoryConversationStore,
-  MemoryUserStore,
-  UuidV7Generator,
-  unavailable,
-} from '../src/index.js';
+import { type Conversation, type ConversationChanges, UuidV7Generator, unavailable } from '../src/index.js';
+import { MemoryConversationChanges, MemoryConversationChangesHub, MemoryConversationStore, MemoryUserStore } from '../src/memory/index.js';
+import { CachingConversationStore, CachingUserStore } from '../src/runtime/index.js';
 import { describeConversationChanges } from '../src/testing/index.js';
 
 const changesHub = new MemoryConversationChangesHub();

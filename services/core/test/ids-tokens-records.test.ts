@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TokenService, UuidV7Generator, compareEventIds, decodeMessageRecord, directConversationId, isChat4AllError, isUuid, uuidV7Time } from '../src/index.js';
+import { UuidV7Generator, compareEventIds, directConversationId, isChat4AllError, isUuid, uuidV7Time } from '../src/index.js';
+import { TokenService } from '../src/auth/index.js';
 import jwt from 'jsonwebtoken';
 
 describe('ids', () => {
@@ -74,45 +75,5 @@ describe('tokens', () => {
 
   it('refuses a short secret', () => {
     assert.throws(() => new TokenService({ secret: 'short' }), RangeError);
-  });
-});
-
-describe('records', () => {
-  const g = new UuidV7Generator();
-  const good = { v: 1, message_id: g.next(), conversation_id: g.next(), sender_id: g.next(), content: 'hi', created_at: new Date().toISOString() };
-
-  it('decodes a valid message record', () => {
-    assert.deepEqual(decodeMessageRecord(Buffer.from(JSON.stringify(good))), good);
-  });
-
-  it('rejects poison with a code naming the fault', () => {
-    const fault = (value: string) => {
-      try {
-        decodeMessageRecord(value);
-        return 'accepted';
-      } catch (e) {
-        assert.ok(isChat4AllError(e, 'invalid'));
-        return e.code;
-      }
-    };
-    assert.equal(fault('{'), 'record_not_json');
-    assert.equal(fault('[1]'), 'record_not_object');
-    assert.equal(fault(JSON.stringify({ ...good, v: 2 })), 'record_version');
-    assert.equal(fault(JSON.stringify({ ...good, content: '' })), 'record_field');
-    assert.equal(fault(JSON.stringify({ ...good, content: 'x'.repeat(10_241) })), 'record_field');
-    assert.equal(fault(JSON.stringify({ ...good, message_id: 'abc' })), 'record_field');
-    assert.equal(fault(JSON.stringify({ ...good, content: 'lone \ud800 surrogate' })), 'record_field', 'text that is not well-formed Unicode');
-  });
-
-  it('carries attachments, with which the content may be empty', () => {
-    const ref = { attachment_id: g.next(), filename: 'a.pdf', content_type: 'application/pdf', size: 10, sha256: 'ef'.repeat(32) };
-    const withFile = { ...good, content: '', attachments: [ref] };
-    assert.deepEqual(decodeMessageRecord(JSON.stringify(withFile)), withFile);
-    const fault = (v: object) => assert.throws(() => decodeMessageRecord(JSON.stringify(v)), (e: unknown) => isChat4AllError(e, 'invalid') && e.code === 'record_field');
-    fault({ ...withFile, attachments: [] });
-    fault({ ...withFile, attachments: Array.from({ length: 11 }, () => ref) });
-    fault({ ...withFile, attachments: [{ ...ref, sha256: 'x' }] });
-    fault({ ...withFile, attachments: [{ ...ref, size: -1 }] });
-    fault({ ...withFile, attachments: [{ ...ref, filename: '' }] });
   });
 });

@@ -1,4 +1,4 @@
-import { MemoryAttachmentStore, MemoryBroker, MemoryBrokerHub, MemoryConversationStore, MemoryEventLog, MemoryMessageStore, MemoryPresence, MemoryUserStore } from '../src/index.js';
+import { MemoryAttachmentStore, MemoryBroker, MemoryBrokerHub, MemoryConversationStore, MemoryEventLog, MemoryMessageStore, MemoryPresence, MemoryUserStore } from '../src/memory/index.js';
 import { describeAttachmentStore, describeBroker, describeConversationStore, describeEventLog, describeMessageStore, describePresence, describeUserStore } from '../src/testing/index.js';
 
 describeEventLog('memory', async () => new MemoryEventLog());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KeyedRateLimiter, TokenBucket } from '../src/index.js';
+import { KeyedRateLimiter, TokenBucket } from '../src/runtime/index.js';
 
 describe('rate limits', () => {
   it('allows a burst, then the sustained rate', () => {

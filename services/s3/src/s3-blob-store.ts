@@ -25,18 +25,7 @@ import {
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
-import {
-  BodyMeter,
-  Chat4AllError,
-  checkBlobPut,
-  blobKeyProblem,
-  isChat4AllError,
-  type BackendHealth,
-  type BlobExpectation,
-  type BlobInfo,
-  type BlobObject,
-  type BlobStore,
-} from '@chat4all/core';
+import { BodyMeter, Chat4AllError, checkBlobPut, blobKeyProblem, isChat4AllError, type BackendHealth, type BlobExpectation, type BlobInfo, type BlobObject, type BlobStore } from '@chat4all/core';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { S3Options } from './s3-options.js';

@@ -1,28 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type AttachmentStore,
-  type BlobStore,
-  type Broker,
-  type ConversationChanges,
-  type ConversationStore,
-  type EventLog,
-  type MessageStore,
-  type Presence,
-  type UserStore,
-  DiskBlobStore,
-  MemoryAttachmentStore,
-  MemoryBroker,
-  MemoryBrokerHub,
-  MemoryConversationChanges,
-  MemoryConversationChangesHub,
-  MemoryConversationStore,
-  MemoryEventLog,
-  MemoryMessageStore,
-  MemoryPresence,
-  MemoryUserStore,
-} from '@chat4all/core';
+import { type AttachmentStore, type BlobStore, type Broker, type ConversationChanges, type ConversationStore, type EventLog, type MessageStore, type Presence, type UserStore } from '@chat4all/core';
+import { DiskBlobStore, MemoryAttachmentStore, MemoryBroker, MemoryBrokerHub, MemoryConversationChanges, MemoryConversationChangesHub, MemoryConversationStore, MemoryEventLog, MemoryMessageStore, MemoryPresence, MemoryUserStore } from '@chat4all/core/memory';
 import type { ServerConfig } from './config.js';
 
 /**

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, type Env, envChoice as oneOf, envInt as int } from '@chat4all/core';
+import { ConfigError, type Env, envChoice as oneOf, envInt as int } from '@chat4all/core/runtime';
 
 export { ConfigError };
 

@@ -1,4 +1,4 @@
-import { ConfigError } from '@chat4all/core';
+import { ConfigError } from '@chat4all/core/runtime';
 
 /** The flag that overrides each port variable (see FLAGS in config.ts). */
 const FLAG_OF: Record<string, string> = { API_PORT: '--api-port', WEBSOCKET_PORT: '--websocket-port', METRICS_PORT: '--metrics-port' };

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** chat4all-server: reads the configuration, picks the adapters, runs the roles. Wiring only. */
 import { randomBytes } from 'node:crypto';
-import { exitOnSignals } from '@chat4all/core';
+import { exitOnSignals } from '@chat4all/core/runtime';
 import { ConfigError, USAGE, flagsToEnv, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startPlatform } from './platform.js';

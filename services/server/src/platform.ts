@@ -1,6 +1,9 @@
 import type { Server } from 'node:http';
 import { createApiApp } from '@chat4all/api';
-import { type Backend, CachingConversationStore, CachingUserStore, type EventLog, TOPIC_MESSAGES, TOPIC_RECEIPTS, TokenService, isChat4AllError } from '@chat4all/core';
+import { TOPIC_MESSAGES, TOPIC_RECEIPTS } from '@chat4all/contract';
+import { type Backend, type EventLog, isChat4AllError } from '@chat4all/core';
+import { TokenService } from '@chat4all/core/auth';
+import { CachingConversationStore, CachingUserStore } from '@chat4all/core/runtime';
 import { RouterWorker } from '@chat4all/router-worker';
 import { type GatewayOptions, WebSocketGateway } from '@chat4all/websocket-gateway';
 import type { FastifyInstance } from 'fastify';
@@ -60,7 +63,8 @@ function ensureTopicsInBackground(eventLog: EventLog, logger: Logger): () => voi
 
 /**
  * A conversation cache that hears every process's membership changes. Listening starts in the
- * background: until it does, the cache reads the store every time.
+ * background: until it does, the cache reads the store every time. Built at most once per
+ * process (see startPlatform), so the roles of one process never disagree on a conversation.
  */
 function conversationCache(backends: Backends, logger: Logger): CachingConversationStore {
   const cache = new CachingConversationStore(backends.conversations, { changes: backends.newConversationChanges() });
@@ -116,8 +120,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const tokens = new TokenService({ secret: options.jwtSecret, ttlSeconds: config.jwtTtlSeconds });
   const running: RunningPlatform = { registry, shutdown: async () => {} };
   const readinessOf: Backend[] = [];
-  const caches: CachingConversationStore[] = [];
+  // The caches of the ports, one per process, shared by the roles that read through them (the
+  // worker reads the stores: it decides on what they hold now).
   const users = new CachingUserStore(backends.users);
+  let conversationsCache: CachingConversationStore | undefined;
+  const cachedConversations = () => (conversationsCache ??= conversationCache(backends, logger));
   let health: Server | undefined;
   let stopEnsuring = () => {};
   let stopWorkerStart = () => {};
@@ -129,7 +136,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     await running.api?.close();
     await running.worker?.stop();
     await running.gateway?.close();
-    for (const c of caches) c.close();
+    conversationsCache?.close();
     const server = health;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     await backends.close();
@@ -151,8 +158,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       readinessOf.push(backends.eventLog, backends.conversations, backends.messages, started.backend);
     }
     if (has(config.role, 'gateway')) {
-      const conversations = conversationCache(backends, logger);
-      caches.push(conversations);
+      const conversations = cachedConversations();
       const gateway = new WebSocketGateway({
         tokens,
         users,
@@ -186,8 +192,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     running.metricsPort = portOf(health);
     if (config.role === 'api' || config.role === 'gateway') stopEnsuring = ensureTopicsInBackground(backends.eventLog, logger);
     if (has(config.role, 'api')) {
-      const conversations = conversationCache(backends, logger);
-      caches.push(conversations);
+      const conversations = cachedConversations();
       const api = await createApiApp({
         users,
         conversations,

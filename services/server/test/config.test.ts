@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '@chat4all/core';
+import { ConfigError } from '@chat4all/core/runtime';
 import { flagsToEnv, loadConfig } from '../src/config.js';
 
 const secret = 'x'.repeat(32);

@@ -1,7 +1,7 @@
 import { type KeyObject, createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { unauthenticated } from '../errors.js';
-import { isUuid } from '../ids.js';
+import { unauthenticated } from '../domain/errors.js';
+import { isUuid } from '../domain/ids.js';
 
 /** What a verified access token says. */
 export interface TokenClaims {

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Chat4AllError, invalid } from '../errors.js';
+import { Chat4AllError, invalid } from '../domain/errors.js';
 import type { BlobExpectation } from '../ports/blob-store.js';
 
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BackendHealth } from '../health.js';
+import type { BackendHealth } from '../domain/health.js';
 import type { BlobExpectation, BlobInfo, BlobObject, BlobStore } from '../ports/blob-store.js';
 import { BodyMeter, blobKeyProblem, blobStoreFull, checkBlobPut } from './blob-checks.js';
 

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { BackendHealth } from '../health.js';
+import type { BackendHealth } from '../domain/health.js';
 import type { BlobExpectation, BlobInfo, BlobObject, BlobStore } from '../ports/blob-store.js';
 import { BodyMeter, blobStoreFull, checkBlobPut } from './blob-checks.js';
 

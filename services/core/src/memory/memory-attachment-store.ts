@@ -1,5 +1,5 @@
-import type { BackendHealth } from '../health.js';
-import type { Attachment } from '../model.js';
+import type { BackendHealth } from '../domain/health.js';
+import type { Attachment } from '../domain/model.js';
 import type { AttachmentStore } from '../ports/attachment-store.js';
 
 /** Attachments' records in memory. */

@@ -1,5 +1,5 @@
-import { eventPayload } from '../frames.js';
-import type { BackendHealth } from '../health.js';
+import { encodeEventBody, eventPayload } from '@chat4all/contract';
+import type { BackendHealth } from '../domain/health.js';
 import type { Broker, BrokerListener, EphemeralDelivery, EventDelivery, HistoryResult, HistoryRetention } from '../ports/broker.js';
 
 interface UserHistory {
@@ -77,7 +77,7 @@ export class MemoryBroker implements Broker {
   }
 
   async publish(deliveries: EventDelivery[]): Promise<string[]> {
-    return deliveries.map((d) => this.hub.append(d.userId, JSON.stringify(d.body)));
+    return deliveries.map((d) => this.hub.append(d.userId, encodeEventBody(d.body)));
   }
 
   async publishEphemeral(deliveries: EphemeralDelivery[]): Promise<void> {

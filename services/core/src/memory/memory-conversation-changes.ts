@@ -1,4 +1,4 @@
-import type { BackendHealth } from '../health.js';
+import type { BackendHealth } from '../domain/health.js';
 import type { ConversationChangeListener, ConversationChanges } from '../ports/conversation-changes.js';
 
 /** The feed that in-memory instances share: one hub per process stands for one Redis. */

@@ -1,5 +1,5 @@
-import type { BackendHealth } from '../health.js';
-import type { Conversation } from '../model.js';
+import type { BackendHealth } from '../domain/health.js';
+import type { Conversation } from '../domain/model.js';
 import type { ConversationStore } from '../ports/conversation-store.js';
 
 const copy = (c: Conversation): Conversation => ({ ...c, members: [...c.members], admins: [...c.admins] });

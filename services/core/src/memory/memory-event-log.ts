@@ -1,5 +1,5 @@
-import { Chat4AllError, unavailable } from '../errors.js';
-import type { BackendHealth } from '../health.js';
+import { Chat4AllError, unavailable } from '../domain/errors.js';
+import type { BackendHealth } from '../domain/health.js';
 import type { AppendRecord, ConsumeOptions, Consumer, ConsumerLag, EventLog, LogRecord } from '../ports/event-log.js';
 
 export interface MemoryEventLogOptions {

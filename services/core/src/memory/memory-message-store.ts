@@ -1,6 +1,6 @@
-import { notFound } from '../errors.js';
-import type { BackendHealth } from '../health.js';
-import { statusAfter, type Message, type MessageStatus, type Receipt } from '../model.js';
+import { notFound } from '../domain/errors.js';
+import type { BackendHealth } from '../domain/health.js';
+import { statusAfter, type Message, type MessageStatus, type Receipt } from '../domain/model.js';
 import type { ClientMessageClaim, HistoryPage, MessageStore, ReceiptChange } from '../ports/message-store.js';
 
 /** Messages in memory; each conversation's messages kept sorted by id. */

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { BackendHealth } from '../health.js';
+import type { BackendHealth } from '../domain/health.js';
 import type { Presence, PresenceChange, PresenceConnection } from '../ports/presence.js';
 
 /** Users whose last told status is remembered at most; a forgotten one is told again (harmless). */

@@ -1,6 +1,6 @@
-import { conflict } from '../errors.js';
-import type { BackendHealth } from '../health.js';
-import type { UserRecord } from '../model.js';
+import { conflict } from '../domain/errors.js';
+import type { BackendHealth } from '../domain/health.js';
+import type { UserRecord } from '../domain/model.js';
 import type { UserStore } from '../ports/user-store.js';
 
 /** Users in memory. */

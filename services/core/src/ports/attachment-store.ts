@@ -1,5 +1,5 @@
-import type { Backend } from '../health.js';
-import type { Attachment } from '../model.js';
+import type { Backend } from '../domain/health.js';
+import type { Attachment } from '../domain/model.js';
 
 /** Attachments' records (never their bytes: those are in a BlobStore under the attachment id). */
 export interface AttachmentStore extends Backend {

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Backend } from '../health.js';
+import type { Backend } from '../domain/health.js';
 
 /** What a put must receive: a body that does not match is refused and nothing is stored. */
 export interface BlobExpectation {

@@ -1,5 +1,5 @@
-import type { Backend } from '../health.js';
-import type { EphemeralFrame, EventBody } from '../frames.js';
+import type { EphemeralFrame, EventBody } from '@chat4all/contract';
+import type { Backend } from '../domain/health.js';
 
 export interface EventDelivery {
   userId: string;

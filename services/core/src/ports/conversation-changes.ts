@@ -1,4 +1,4 @@
-import type { Backend } from '../health.js';
+import type { Backend } from '../domain/health.js';
 
 /** Hears the changes of a ConversationChanges feed. Must not throw. */
 export interface ConversationChangeListener {

@@ -1,5 +1,5 @@
-import type { Backend } from '../health.js';
-import type { Conversation } from '../model.js';
+import type { Backend } from '../domain/health.js';
+import type { Conversation } from '../domain/model.js';
 
 /** Conversations, their members and admins, and each user's list of conversations. */
 export interface ConversationStore extends Backend {

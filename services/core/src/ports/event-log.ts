@@ -1,4 +1,4 @@
-import type { Backend } from '../health.js';
+import type { Backend } from '../domain/health.js';
 
 /** A record to append. `key` decides the partition: records with one key keep their order. */
 export interface AppendRecord {

@@ -1,5 +1,5 @@
-import type { Backend } from '../health.js';
-import type { Message, MessageStatus, Receipt } from '../model.js';
+import type { Backend } from '../domain/health.js';
+import type { Message, MessageStatus, Receipt } from '../domain/model.js';
 
 export interface HistoryPage {
   /** Oldest first. */

@@ -1,4 +1,4 @@
-import type { Backend } from '../health.js';
+import type { Backend } from '../domain/health.js';
 
 export interface PresenceConnection {
   userId: string;

@@ -1,5 +1,5 @@
-import type { Backend } from '../health.js';
-import type { UserRecord } from '../model.js';
+import type { Backend } from '../domain/health.js';
+import type { UserRecord } from '../domain/model.js';
 
 /** Users and their credentials. */
 export interface UserStore extends Backend {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { UuidV7Generator } from '../ids.js';
-import type { Attachment } from '../model.js';
+import { UuidV7Generator } from '../domain/ids.js';
+import type { Attachment } from '../domain/model.js';
 import type { AttachmentStore } from '../ports/attachment-store.js';
 
 const ids = new UuidV7Generator();

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
 import { after, describe, it } from 'node:test';
-import { isChat4AllError } from '../errors.js';
-import { randomId } from '../ids.js';
+import { isChat4AllError } from '../domain/errors.js';
+import { randomId } from '../domain/ids.js';
 import type { BlobStore } from '../ports/blob-store.js';
 
 export type BlobStoreFactory = () => Promise<BlobStore>;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { compareEventIds, isEventId } from '../event-ids.js';
-import type { NewMessageBody } from '../frames.js';
-import { UuidV7Generator, randomId } from '../ids.js';
+import type { NewMessageBody } from '@chat4all/contract';
+import { compareEventIds, isEventId } from '../domain/event-ids.js';
+import { UuidV7Generator, randomId } from '../domain/ids.js';
 import type { Broker } from '../ports/broker.js';
 import { sleep, waitFor } from './wait.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { randomId } from '../ids.js';
+import { randomId } from '../domain/ids.js';
 import type { ConversationChanges } from '../ports/conversation-changes.js';
 import { sleep, waitFor } from './wait.js';
 

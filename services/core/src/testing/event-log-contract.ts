@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { randomId } from '../ids.js';
+import { randomId } from '../domain/ids.js';
 import type { EventLog, LogRecord } from '../ports/event-log.js';
 import { sleep, waitFor } from './wait.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isChat4AllError } from '../errors.js';
-import { UuidV7Generator, directConversationId, randomId } from '../ids.js';
-import type { Conversation, Message, UserRecord } from '../model.js';
+import { isChat4AllError } from '../domain/errors.js';
+import { UuidV7Generator, directConversationId, randomId } from '../domain/ids.js';
+import type { Conversation, Message, UserRecord } from '../domain/model.js';
 import type { ConversationStore } from '../ports/conversation-store.js';
 import type { MessageStore } from '../ports/message-store.js';
 import type { UserStore } from '../ports/user-store.js';

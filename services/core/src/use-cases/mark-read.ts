@@ -1,8 +1,8 @@
-import { conflict, notFound } from '../errors.js';
+import { TOPIC_RECEIPTS, encodeRecord, type ReceiptRecord } from '@chat4all/contract';
+import { conflict, notFound } from '../domain/errors.js';
 import type { ConversationStore } from '../ports/conversation-store.js';
 import type { EventLog } from '../ports/event-log.js';
 import type { MessageStore } from '../ports/message-store.js';
-import { TOPIC_RECEIPTS, encodeRecord, type ReceiptRecord } from '../records.js';
 
 export interface MarkReadDeps {
   messages: MessageStore;

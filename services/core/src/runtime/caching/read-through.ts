@@ -1,4 +1,5 @@
-import { isChat4AllError } from './errors.js';
+import { isChat4AllError } from '../../domain/errors.js';
+import { type BoundedMap, boundedMap } from './bounded.js';
 
 export interface ReadThroughCacheOptions {
   /** An entry is fresh this long after it was read. */
@@ -10,18 +11,28 @@ export interface ReadThroughCacheOptions {
   now: () => number;
 }
 
+interface Entry<V> {
+  value: V;
+  at: number;
+}
+
 /**
  * Remembers what a store answered, by key: fresh entries answer without a read, and while the
  * store is `unavailable` an entry younger than `maxStaleMs` answers instead of the error. Only
  * values are remembered, never absence. A read that was in flight when an entry was dropped
  * (`delete`, `clear`) does not bring the old value back.
+ *
+ * Bounded by a BoundedMap: `maxEntries` least recently read first out, and no entry outlives
+ * the longer of `ttlMs` and `maxStaleMs`.
  */
 export class ReadThroughCache<V> {
-  private readonly entries = new Map<string, { value: V; at: number }>();
+  private readonly entries: BoundedMap<string, Entry<V>>;
   /** Counts drops: a read started before one does not store what it read. */
   private epoch = 0;
 
-  constructor(private readonly o: ReadThroughCacheOptions) {}
+  constructor(private readonly o: ReadThroughCacheOptions) {
+    this.entries = boundedMap({ max: o.maxEntries, ttlMs: Math.max(o.ttlMs, o.maxStaleMs), now: o.now });
+  }
 
   /**
    * The value of `key`: the remembered one when it is fresh and `trustFresh`, else `load()`'s
@@ -38,16 +49,14 @@ export class ReadThroughCache<V> {
       else if (epoch === this.epoch) this.set(key, value);
       return value;
     } catch (err) {
-      if (hit && this.entries.get(key) === hit && age < this.o.maxStaleMs && isChat4AllError(err, 'unavailable')) return hit.value;
+      if (hit && this.entries.peek(key) === hit && age < this.o.maxStaleMs && isChat4AllError(err, 'unavailable')) return hit.value;
       throw err;
     }
   }
 
   /** Remembers `value` as read now. */
   set(key: string, value: V): void {
-    this.entries.delete(key);
     this.entries.set(key, { value, at: this.o.now() });
-    if (this.entries.size > this.o.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
   }
 
   delete(key: string): void {
@@ -58,5 +67,10 @@ export class ReadThroughCache<V> {
   clear(): void {
     this.epoch++;
     this.entries.clear();
+  }
+
+  /** Entries remembered now (expired ones may still count until they are touched). */
+  get size(): number {
+    return this.entries.size;
   }
 }

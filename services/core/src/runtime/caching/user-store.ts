@@ -1,7 +1,7 @@
-import type { BackendHealth } from './health.js';
-import type { UserRecord } from './model.js';
-import type { UserStore } from './ports/user-store.js';
-import { ReadThroughCache } from './read-through-cache.js';
+import type { BackendHealth } from '../../domain/health.js';
+import type { UserRecord } from '../../domain/model.js';
+import type { UserStore } from '../../ports/user-store.js';
+import { ReadThroughCache } from './read-through.js';
 
 export interface UserCacheOptions {
   /** A remembered user is read again after this long. @default 300_000 */
@@ -19,6 +19,9 @@ export interface UserCacheOptions {
  * working for known users while the store is unavailable. Only users that exist are remembered:
  * an id the store does not know is asked again each time, and answered as unknown. Users are
  * never deleted nor changed once created, so what it remembers stays true.
+ *
+ * A decorator of the port, like CachingConversationStore: one per process, built where the
+ * process is wired.
  */
 export class CachingUserStore implements UserStore {
   private readonly cache: ReadThroughCache<UserRecord>;

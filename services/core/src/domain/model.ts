@@ -30,12 +30,6 @@ export interface Conversation {
   last_activity_at: string;
 }
 
-export const MAX_MEMBERS = 256;
-export const MAX_CONTENT_BYTES = 10_240;
-
-/** Files sent with one message, at most. */
-export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
-
 /** What a message says of each file sent with it: enough to show it and to check a download. */
 export interface AttachmentRef {
   attachment_id: string;

@@ -1,8 +1,8 @@
-import type { BackendHealth } from './health.js';
-import type { Conversation } from './model.js';
-import type { ConversationChangeListener, ConversationChanges } from './ports/conversation-changes.js';
-import type { ConversationStore } from './ports/conversation-store.js';
-import { ReadThroughCache } from './read-through-cache.js';
+import type { BackendHealth } from '../../domain/health.js';
+import type { Conversation } from '../../domain/model.js';
+import type { ConversationChangeListener, ConversationChanges } from '../../ports/conversation-changes.js';
+import type { ConversationStore } from '../../ports/conversation-store.js';
+import { ReadThroughCache } from './read-through.js';
 
 export interface ConversationCacheOptions {
   /**
@@ -32,6 +32,9 @@ export interface ConversationCacheOptions {
  * goes to the store, and a remembered conversation answers only when the store cannot. A failed
  * announcement is retried for `announceForMs`, after which every entry read before the change
  * has expired anyway.
+ *
+ * A decorator of the port: build one per process where the process is wired, and hand that one
+ * to every role of the process (two would disagree until the second hears the change).
  */
 export class CachingConversationStore implements ConversationStore, ConversationChangeListener {
   private readonly cache: ReadThroughCache<Conversation>;
