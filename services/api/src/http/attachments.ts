@@ -1,5 +1,5 @@
 import { Readable, Transform, pipeline } from 'node:stream';
-import { ROUTES, type AttachmentIdParams, type CreateAttachmentBody, type DownloadQuery, type MessageIdParams } from '@chat4all/contract';
+import { ROUTES, type AttachmentIdParams, type AttachmentLink, type CreateAttachmentBody, type DownloadQuery, type MessageIdParams } from '@chat4all/contract';
 import { Chat4AllError, isChat4AllError } from '@chat4all/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.js';
@@ -43,7 +43,7 @@ export async function attachmentRoutes(v1: FastifyInstance, ctx: ApiContext, met
 
   v1.get<IdParams>('/attachments/:id', { schema: ROUTES.getAttachment.schema }, async (request) => getAttachment(ctx, callerOf(request).user_id, request.params.id));
 
-  v1.get<IdParams>('/attachments/:id/link', { schema: ROUTES.getAttachmentLink.schema }, async (request) => {
+  v1.get<IdParams>('/attachments/:id/link', { schema: ROUTES.getAttachmentLink.schema }, async (request): Promise<AttachmentLink> => {
     const link = await downloadLink(ctx, callerOf(request).user_id, request.params.id);
     return { url: `${request.protocol}://${request.host}${link.path}`, expires_at: link.expires_at };
   });

@@ -1,24 +1,16 @@
-import { MAX_ATTACHMENTS_PER_MESSAGE } from '@chat4all/contract';
+import { MAX_ATTACHMENTS_PER_MESSAGE, type AttachmentLink, type CreateAttachmentBody, type Attachment as WireAttachment } from '@chat4all/contract';
 import { Chat4AllError, conflict, forbidden, invalid, isChat4AllError, isUuid, notFound, type Attachment, type AttachmentRef, type BlobObject } from '@chat4all/core';
 import { isoNow, type ApiContext } from '../context.js';
 import { memberConversation, memberConversationOf } from './conversations.js';
 
-export interface CreateAttachmentInput {
-  conversation_id: string;
-  filename: string;
-  content_type?: string;
-  size: number;
-  sha256: string;
-}
+/** An attachment as the api shows it (the contract's answer), with upload_url while it is pending. */
+export type AttachmentView = WireAttachment;
 
-/** An attachment as the api shows it, with where to upload its bytes while it is pending. */
-export type AttachmentView = Attachment & { upload_url?: string };
-
-export interface DownloadLink {
+/** Internal: the answer carries an absolute url, which only the route can build (it knows the host). */
+export type DownloadLink = Omit<AttachmentLink, 'url'> & {
   /** The path and query of the link; the route makes it absolute. */
   path: string;
-  expires_at: string;
-}
+};
 
 const attachmentNotFound = () => notFound('attachment_not_found', 'the attachment does not exist');
 const notSendable = (id: string, why: string) =>
@@ -53,7 +45,7 @@ function view(a: Attachment): AttachmentView {
 }
 
 /** Records a new attachment, pending until its bytes are uploaded. Members only; sizes bounded. */
-export async function createAttachment(ctx: ApiContext, callerId: string, input: CreateAttachmentInput): Promise<AttachmentView> {
+export async function createAttachment(ctx: ApiContext, callerId: string, input: CreateAttachmentBody): Promise<AttachmentView> {
   const filename = cleanFilename(input.filename);
   if (filename === undefined) throw invalid('validation_failed', 'the request is invalid', [{ field: 'body.filename', message: 'must name a file' }]);
   if (input.size > ctx.attachmentLimits.maxBytes) throw tooLarge(input.size, ctx.attachmentLimits.maxBytes);

@@ -1,23 +1,8 @@
-import type { Conversation, ConversationType, Presence, UserRecord, UserStore } from '@chat4all/core';
+import type { Member, Conversation as WireConversation } from '@chat4all/contract';
+import type { Conversation, Presence, UserRecord, UserStore } from '@chat4all/core';
 
-/** A member as the wire shows it: who it is and whether it is online now. */
-export interface MemberView {
-  user_id: string;
-  username: string;
-  display_name: string;
-  online: boolean;
-}
-
-/** A conversation as the wire shows it. */
-export interface ConversationView {
-  conversation_id: string;
-  type: ConversationType;
-  name: string | null;
-  members: MemberView[];
-  admins: string[];
-  created_at: string;
-  last_activity_at: string;
-}
+/** A conversation as the wire shows it (the contract's answer): members with their names and presence. */
+export type ConversationView = WireConversation;
 
 /** Stores are asked for at most this many users per call (the UserStore bound). */
 const BATCH = 256;
@@ -45,7 +30,7 @@ export async function renderConversations(users: UserStore, presence: Presence, 
     conversation_id: c.conversation_id,
     type: c.type,
     name: c.name,
-    members: c.members.map((id) => {
+    members: c.members.map((id): Member => {
       const u = byId.get(id);
       return { user_id: id, username: u?.username ?? '', display_name: u?.display_name ?? '', online: online.has(id) };
     }),

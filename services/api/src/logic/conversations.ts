@@ -1,17 +1,10 @@
-import { MAX_MEMBERS } from '@chat4all/contract';
-import { isChat4AllError, conflict, directConversationId, forbidden, invalid, isUuid, notFound, type Conversation, type ConversationType, type User } from '@chat4all/core';
+import { MAX_MEMBERS, type CreateConversationBody } from '@chat4all/contract';
+import { isChat4AllError, conflict, directConversationId, forbidden, invalid, isUuid, notFound, type Conversation, type User } from '@chat4all/core';
 import { isoNow, type ApiContext } from '../context.js';
 import { renderConversation, renderConversations, type ConversationView } from './conversation-view.js';
 import { resolveUsers } from './users.js';
 
-export interface CreateConversationInput {
-  type: ConversationType;
-  /** Groups only: 1 to 100 characters once trimmed. */
-  name?: string;
-  /** Usernames or user ids of the other members. */
-  members: string[];
-}
-
+/** Internal: the answer body plus whether it was created, which the route turns into 201 or 200. */
 export interface CreateConversationResult {
   conversation: ConversationView;
   /** False when a direct conversation between the two users existed already. */
@@ -47,12 +40,12 @@ export async function memberConversationOf(ctx: ApiContext, callerId: string, co
   }
 }
 
-export function createConversation(ctx: ApiContext, caller: User, input: CreateConversationInput): Promise<CreateConversationResult> {
+export function createConversation(ctx: ApiContext, caller: User, input: CreateConversationBody): Promise<CreateConversationResult> {
   return input.type === 'direct' ? createDirect(ctx, caller, input) : createGroup(ctx, caller, input);
 }
 
 /** A direct conversation has a derived id, so creating it again, even concurrently, finds the first one. */
-async function createDirect(ctx: ApiContext, caller: User, input: CreateConversationInput): Promise<CreateConversationResult> {
+async function createDirect(ctx: ApiContext, caller: User, input: CreateConversationBody): Promise<CreateConversationResult> {
   if (input.name !== undefined) {
     throw invalid('validation_failed', 'the request is invalid', [{ field: 'body.name', message: 'must be absent for a direct conversation' }]);
   }
@@ -78,7 +71,7 @@ async function createDirect(ctx: ApiContext, caller: User, input: CreateConversa
 }
 
 /** A group: the creator is its first member and admin; listed members are de-duplicated. */
-async function createGroup(ctx: ApiContext, caller: User, input: CreateConversationInput): Promise<CreateConversationResult> {
+async function createGroup(ctx: ApiContext, caller: User, input: CreateConversationBody): Promise<CreateConversationResult> {
   const name = input.name?.trim() ?? '';
   if (name.length === 0) {
     const message = input.name === undefined ? 'is required for a group' : 'must not be blank';

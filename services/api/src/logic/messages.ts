@@ -1,44 +1,14 @@
-import { TOPIC_MESSAGES, encodeRecord, type MessageRecord } from '@chat4all/contract';
-import { MAX_CONTENT_BYTES } from '@chat4all/contract';
+import { MAX_CONTENT_BYTES, TOPIC_MESSAGES, encodeRecord, type HistoryPage, type MessageRecord, type ReadAnswer, type SendAnswer, type SendMessageBody } from '@chat4all/contract';
 import { Chat4AllError, conflict, decideSend, invalid, isChat4AllError, isUuid, markRead as markMessageRead, notFound, type ClientMessageClaim, type Message } from '@chat4all/core';
 import { isoNow, type ApiContext } from '../context.js';
 import { sendableAttachments } from './attachments.js';
 import { conversationNotFound, memberConversation, memberConversationOf } from './conversations.js';
 
-export interface SendMessageInput {
-  conversation_id: string;
-  /** May be empty when the message carries attachments. */
-  content: string;
-  client_message_id?: string;
-  /** Ids of ready attachments the sender uploaded into this conversation (docs/attachments.md). */
-  attachments?: string[];
-}
-
-/** The answer to a send: the message is in the event log, not yet stored. */
-export interface AcceptedMessage {
-  message_id: string;
-  conversation_id: string;
-  status: 'ACCEPTED';
-  created_at: string;
-}
-
+/** Internal: the answer body (the message is in the event log, not yet stored) plus whether it was a replay, which only metrics see. */
 export interface SendMessageResult {
-  accepted: AcceptedMessage;
+  accepted: SendAnswer;
   /** True when this was a retry of an earlier send (same client_message_id) answered with its first answer. */
   replayed: boolean;
-}
-
-export interface HistoryResult {
-  /** Oldest first. */
-  messages: Message[];
-  /** Pass as `before` to read the page of older messages; absent when there is none. */
-  next_before?: string;
-}
-
-export interface ReadResult {
-  message_id: string;
-  status: 'READ';
-  read_at: string;
 }
 
 const reused = () => conflict('client_message_id_reused', 'this client_message_id was used for another message');
@@ -73,7 +43,7 @@ async function append(ctx: ApiContext, topic: string, record: MessageRecord): Pr
  * message is already stored nothing is appended; otherwise the same record is appended again (the
  * first append may have failed; the worker's insert is idempotent by message_id).
  */
-export async function sendMessage(ctx: ApiContext, senderId: string, input: SendMessageInput): Promise<SendMessageResult> {
+export async function sendMessage(ctx: ApiContext, senderId: string, input: SendMessageBody): Promise<SendMessageResult> {
   const attachmentIds = input.attachments ?? [];
   checkContent(input.content, attachmentIds.length > 0);
   const waitMs = ctx.sendLimiter.take(senderId);
@@ -95,7 +65,7 @@ export async function sendMessage(ctx: ApiContext, senderId: string, input: Send
   );
   if (verdict === 'reused') throw reused();
   const replayed = verdict === 'repeat';
-  const accepted: AcceptedMessage = { message_id: claim.message_id, conversation_id: claim.conversation_id, status: 'ACCEPTED', created_at: claim.created_at };
+  const accepted: SendAnswer = { message_id: claim.message_id, conversation_id: claim.conversation_id, status: 'ACCEPTED', created_at: claim.created_at };
   if (replayed) {
     const stored = await ctx.messages.get(claim.message_id);
     if (stored) {
@@ -118,7 +88,7 @@ export async function getMessage(ctx: ApiContext, callerId: string, messageId: s
 }
 
 /** A page of a conversation's stored messages, oldest first, older than `before` when given. */
-export async function readHistory(ctx: ApiContext, callerId: string, conversationId: string, page: { limit: number; before?: string }): Promise<HistoryResult> {
+export async function readHistory(ctx: ApiContext, callerId: string, conversationId: string, page: { limit: number; before?: string }): Promise<HistoryPage> {
   await memberConversation(ctx, callerId, conversationId);
   const { messages, has_more } = await ctx.messages.history(conversationId, page);
   const first = messages[0];
@@ -129,7 +99,7 @@ export async function readHistory(ctx: ApiContext, callerId: string, conversatio
  * Marks a stored message read by the caller: core's one rule for the api and the WebSocket `read`
  * frame (members only, not the sender, idempotent once stored).
  */
-export async function markRead(ctx: ApiContext, callerId: string, messageId: string): Promise<ReadResult> {
+export async function markRead(ctx: ApiContext, callerId: string, messageId: string): Promise<ReadAnswer> {
   if (!isUuid(messageId)) throw messageNotFound();
   try {
     return await markMessageRead(ctx, callerId, messageId, ctx.now());

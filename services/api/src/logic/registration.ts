@@ -1,27 +1,16 @@
+import type { RegisterBody, TokenAnswer } from '@chat4all/contract';
 import { conflict, invalid, unauthenticated, type User, type UserRecord } from '@chat4all/core';
 import { isoNow, type ApiContext } from '../context.js';
 import { userView } from './users.js';
 
 const usernameTaken = () => conflict('username_taken', 'the username is taken');
 
-export interface RegisterInput {
-  username: string;
-  password: string;
-  display_name?: string;
-}
-
-export interface AccessToken {
-  access_token: string;
-  token_type: 'Bearer';
-  expires_in: number;
-}
-
 /**
  * Registers a user. The schema has checked the username's pattern and the password's length;
  * the display name is trimmed here and defaults to the username. Rejects with `username_taken`
  * (conflict) when the name is in use, also when two registrations race.
  */
-export async function register(ctx: ApiContext, input: RegisterInput): Promise<User> {
+export async function register(ctx: ApiContext, input: RegisterBody): Promise<User> {
   const displayName = input.display_name === undefined ? input.username : input.display_name.trim();
   if (displayName.length === 0) {
     throw invalid('validation_failed', 'the request is invalid', [{ field: 'body.display_name', message: 'must not be blank' }]);
@@ -42,7 +31,7 @@ export async function register(ctx: ApiContext, input: RegisterInput): Promise<U
  * Checks credentials and issues an access token. An unknown username and a wrong password get the
  * same answer, `invalid_credentials`, after the same work (one scrypt derivation).
  */
-export async function login(ctx: ApiContext, username: string, password: string): Promise<AccessToken> {
+export async function login(ctx: ApiContext, username: string, password: string): Promise<TokenAnswer> {
   const user = await ctx.users.getByUsername(username);
   let ok = false;
   if (user) ok = await ctx.passwords.verify(password, user.password_hash);

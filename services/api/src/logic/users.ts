@@ -1,17 +1,12 @@
+import type { PublicUser } from '@chat4all/contract';
 import { Chat4AllError, isUuid, notFound, type User, type UserRecord, type UserStore } from '@chat4all/core';
-
-/** A user as others see it. */
-export interface PublicUser {
-  user_id: string;
-  username: string;
-  display_name: string;
-}
 
 /** The user without its credential: what may leave the api. */
 export function userView(u: UserRecord | User): User {
   return { user_id: u.user_id, username: u.username, display_name: u.display_name, created_at: u.created_at };
 }
 
+/** A user as others see it. */
 export function publicUserView(u: UserRecord | User): PublicUser {
   return { user_id: u.user_id, username: u.username, display_name: u.display_name };
 }
