@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { afterEach, describe, it, mock } from 'node:test';
 import type { LogRecord } from '@chat4all/core';
 import { waitFor } from '@chat4all/core/testing';
 import type { Consumer as KafkaJsConsumer, ConsumerRunConfig, EachBatchPayload } from 'kafkajs';
@@ -80,7 +80,12 @@ function payload(offsets: string[], commits: unknown[], resolved: string[]): Eac
   } as unknown as EachBatchPayload;
 }
 
+/** Lets every pending promise callback run (setImmediate is not mocked). */
+const settleCallbacks = () => new Promise<void>((r) => setImmediate(r));
+
 describe('KafkaGroupConsumer', () => {
+  afterEach(() => mock.timers.reset());
+
   it('subscribes from the beginning, with manual commits', async () => {
     const { consumer, fakes } = setup(async () => {});
     await consumer.start();
@@ -101,9 +106,16 @@ describe('KafkaGroupConsumer', () => {
     await consumer.start();
     const commits: unknown[] = [];
     const resolved: string[] = [];
-    const started = Date.now();
-    await fakes[0]!.runConfig!.eachBatch!(payload(['10', '11', '12'], commits, resolved));
-    assert.ok(Date.now() - started >= 9, 'waited the retry delay');
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] });
+    let returned = false;
+    const failing = fakes[0]!.runConfig!.eachBatch!(payload(['10', '11', '12'], commits, resolved)).then(() => (returned = true));
+    await settleCallbacks();
+    mock.timers.tick(9);
+    await settleCallbacks();
+    assert.equal(returned, false, 'waits the retry delay (10 ms)');
+    mock.timers.tick(1);
+    await failing;
+    mock.timers.reset();
     assert.deepEqual(resolved, ['11']);
     assert.deepEqual(commits, [{ topics: [{ topic: 't', partitions: [{ partition: 3, offset: '12' }] }] }]);
     assert.deepEqual(fakes[0]!.seeks, [{ topic: 't', partition: 3, offset: '12' }]);
@@ -146,10 +158,9 @@ describe('KafkaGroupConsumer', () => {
     // Stopping: the batch returns only once its commit was answered.
     let returned = false;
     const last = run(['22'], 3, false).then(() => (returned = true));
-    await new Promise((r) => setImmediate(r));
-    assert.equal(returned, false);
     answers.shift()!();
     await waitFor(() => sent.length === 3, 'the last commit');
+    assert.equal(returned, false, 'the batch waits for the answer to its commit');
     assert.deepEqual(sent[2], { topics: [{ topic: 't', partitions: [{ partition: 3, offset: '23' }] }] });
     answers.shift()!();
     await last;

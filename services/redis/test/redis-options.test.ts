@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { isChat4AllError } from '@chat4all/core';
+import { waitFor } from '@chat4all/core/testing';
 import { pino } from 'pino';
 import { RedisBroker, RedisPresence, parseRedisOptions } from '../src/index.js';
 import { MAX_RECONNECT_DELAY_MS, reconnectDelay } from '../src/redis-connection.js';
@@ -68,10 +69,13 @@ describe('without a Redis server', () => {
   it('the broker constructs, reports down, and fails fast with unavailable', async () => {
     const broker = new RedisBroker({ redis, logger });
     try {
-      await new Promise((r) => setTimeout(r, 50));
-      const health = broker.health();
+      assert.equal(broker.health().status, 'down', 'down while connecting');
+      // Both connections have been refused once: each reason carries its error.
+      const health = await waitFor(() => {
+        const h = broker.health();
+        return /^commands [^;]+: [^;]+; subscriber [^;]+: /.test(h.detail ?? '') ? h : undefined;
+      }, 'both connections refused');
       assert.equal(health.status, 'down');
-      assert.match(health.detail ?? '', /commands .*; subscriber /);
       const started = Date.now();
       await assert.rejects(broker.publish([{ userId: 'u', body: { type: 'typing' } as never }]), (err) => isChat4AllError(err, 'unavailable'));
       await assert.rejects(broker.history('u', '1-0', 10), (err) => isChat4AllError(err, 'unavailable'));
