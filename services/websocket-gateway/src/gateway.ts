@@ -1,12 +1,12 @@
 import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type Backend, type Broker, type ConversationStore, type EventLog, type MessageStore, type Presence, type UserStore, isChat4AllError, isEventId, unauthenticated } from '@chat4all/core';
+import { type Backend, type Broker, type ConversationStore, type EventLog, type MessageStore, type Presence, type UserStore, isEventId } from '@chat4all/core';
 import { type TokenClaims, type TokenService, bearerToken } from '@chat4all/core/auth';
 import { type RateLimit, TokenBucket } from '@chat4all/core/runtime';
-import { decodeClientFrame } from '@chat4all/contract';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
+import { Admission } from './admission.js';
 import { CatchUp, INVALID_SINCE } from './catch-up.js';
 import { CLOSE, type ConnectionEnv } from './connection.js';
 import { ConnectionRegistry } from './connection-registry.js';
@@ -80,8 +80,8 @@ export interface GatewayOptions {
  * the users connected here (and only those), replays what a reconnecting client missed, pushes
  * every event to every connection of its user, and reports DELIVERED receipts.
  *
- * This class serves the HTTP upgrade (path, draining, connect rate, authentication, connections
- * per user) and hands each accepted socket to the roles it composes: Sessions (a connection's
+ * This class serves the HTTP upgrade (path, draining, connect rate) and hands each socket to the
+ * roles it composes: Admission (token, user, connections per user), Sessions (a connection's
  * life), ConnectionRegistry (users and their subscriptions), CatchUp (replay), FrameRouter (client
  * frames) and Heartbeat (liveness).
  */
@@ -100,6 +100,7 @@ export class WebSocketGateway {
   private readonly limits: GatewayLimits;
   private readonly connectLimiter: TokenBucket;
   private readonly presenceNotifier: PresenceNotifier;
+  private readonly admission: Admission;
 
   constructor(private readonly options: GatewayOptions) {
     this.now = options.now ?? Date.now;
@@ -122,6 +123,14 @@ export class WebSocketGateway {
       delivered: (messageId, conversationId, userId) => this.receipts.delivered(messageId, conversationId, userId),
     };
     this.registry = new ConnectionRegistry({ broker, metrics });
+    this.admission = new Admission({
+      tokens: options.tokens,
+      users: options.users,
+      connections: this.registry,
+      metrics,
+      connectionsPerUser: this.limits.connectionsPerUser,
+      authTimeoutMs: options.authTimeoutMs ?? 10_000,
+    });
     this.catchUp = new CatchUp({ broker, metrics, logger, now });
     this.sessions = new Sessions({
       registry: this.registry,
@@ -208,65 +217,13 @@ export class WebSocketGateway {
         // ws handles the socket's errors from here on.
         socket.off('error', destroySocket);
         if (claims) void this.sessions.open(ws, claims, since);
-        else this.awaitAuthFrame(ws, since);
+        else void this.admission.awaitAuthFrame(ws).then((late) => late && this.sessions.open(ws, late, since));
       });
     if (token === undefined) return upgrade(undefined);
-    void this.authenticate(token).then(
-      (claims) => {
-        if (this.registry.countOf(claims.userId) >= this.limits.connectionsPerUser) {
-          return this.refuse(socket, 429, 'too_many_connections', `at most ${this.limits.connectionsPerUser} connections per user`, 5);
-        }
-        if (!socket.destroyed) upgrade(claims);
-      },
-      (err: unknown) => {
-        const code = isChat4AllError(err) ? err.code : 'invalid_token';
-        if (isChat4AllError(err, 'unavailable')) return this.refuse(socket, 503, 'unavailable', 'the service cannot check the access token now; retry shortly', 2);
-        this.refuse(socket, 401, code, code === 'token_expired' ? 'the access token has expired' : 'the access token is invalid');
-      },
-    );
-  }
-
-  /**
-   * Verifies a token and that its user exists, as the api does: a token whose subject is no user
-   * is refused (`invalid_token`). Rejects `unavailable` when the user cannot be looked up now.
-   */
-  private async authenticate(token: string): Promise<TokenClaims> {
-    const claims = this.options.tokens.verify(token);
-    if (!(await this.options.users.getById(claims.userId))) throw unauthenticated('invalid_token', 'the access token names no user');
-    return claims;
-  }
-
-  /** A connection without a token in the URL or headers must authenticate with its first frame. */
-  private awaitAuthFrame(ws: WebSocket, since: string | undefined): void {
-    const timer = setTimeout(() => {
-      this.metrics.connectionErrors.inc({ reason: 'auth_timeout' });
-      ws.close(CLOSE.auth, 'authentication required');
-    }, this.options.authTimeoutMs ?? 10_000);
-    ws.once('message', (data) => {
-      clearTimeout(timer);
-      void this.authenticateFrame(String(data)).then(
-        (claims) => {
-          if (this.registry.countOf(claims.userId) >= this.limits.connectionsPerUser) {
-            this.metrics.connectionErrors.inc({ reason: 'too_many_connections' });
-            ws.close(CLOSE.rateLimited, 'too_many_connections');
-            return;
-          }
-          void this.sessions.open(ws, claims, since);
-        },
-        (err: unknown) => {
-          const code = isChat4AllError(err) ? err.code : 'auth_required';
-          this.metrics.connectionErrors.inc({ reason: code });
-          ws.close(isChat4AllError(err, 'unavailable') ? 1011 : CLOSE.auth, code);
-        },
-      );
+    void this.admission.admit(token).then((verdict) => {
+      if (!verdict.ok) return this.refuse(socket, verdict.refusal.status, verdict.refusal.code, verdict.refusal.message, verdict.refusal.retryAfterSeconds);
+      if (!socket.destroyed) upgrade(verdict.claims);
     });
-    ws.on('error', () => clearTimeout(timer));
-  }
-
-  private authenticateFrame(data: string): Promise<TokenClaims> {
-    const frame = decodeClientFrame(data);
-    if (!frame.ok || frame.value.type !== 'auth') return Promise.reject(new Error('not an auth frame'));
-    return this.authenticate(frame.value.token);
   }
 
   /**
