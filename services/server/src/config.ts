@@ -26,6 +26,8 @@ export interface ServerConfig {
   sendRateLimit: number;
   /** New WebSocket connections one gateway accepts per second (twice that in a burst). */
   connectRateLimit: number;
+  /** Live events a gateway connection holds while it catches up; past them it is closed with 1012. */
+  catchUpBuffer: number;
   /** Proxies in front of the api whose X-Forwarded-For gives the client address (login throttling counts by it). */
   trustProxyHops: number;
   /** The largest attachment, in bytes. */
@@ -98,6 +100,7 @@ export function loadConfig(env: Env, isTty = false): ServerConfig {
     historyTtlSeconds: int(env, 'HISTORY_TTL_SECONDS', 86_400, 86_400, 30 * 86_400),
     sendRateLimit: int(env, 'SEND_RATE_LIMIT', 50, 1, 1_000_000),
     connectRateLimit: int(env, 'CONNECT_RATE_LIMIT', 1000, 1, 1_000_000),
+    catchUpBuffer: int(env, 'CATCH_UP_BUFFER', 10_000, 100, 1_000_000),
     trustProxyHops: int(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
     attachmentMaxBytes: int(env, 'ATTACHMENT_MAX_BYTES', 2 * 1024 ** 3, 1, 5 * 1024 ** 4),
     attachmentLinkTtlSeconds: int(env, 'ATTACHMENT_LINK_TTL_SECONDS', 3600, 10, 7 * 86_400),

@@ -170,6 +170,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         logger: logger.child({ role: 'gateway' }),
         registry,
         heartbeatMs: config.heartbeatMs,
+        maxCatchUpBuffer: config.catchUpBuffer,
         ...options.gateway,
         limits: { connects: { perSecond: config.connectRateLimit, burst: config.connectRateLimit * 2 }, ...options.gateway?.limits },
       });

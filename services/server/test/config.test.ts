@@ -14,12 +14,14 @@ describe('server configuration', () => {
     assert.equal(c.websocketPort, 8085);
     assert.equal(c.sendRateLimit, 50);
     assert.equal(c.connectRateLimit, 1000);
+    assert.equal(c.catchUpBuffer, 10_000);
     assert.ok(Object.isFrozen(c));
   });
 
   it('reads the limits and flags', () => {
-    const c = loadConfig({ ...real, ROLE: 'gateway', JWT_SECRET: secret, CONNECT_RATE_LIMIT: '2000', SEND_RATE_LIMIT: '7' });
+    const c = loadConfig({ ...real, ROLE: 'gateway', JWT_SECRET: secret, CONNECT_RATE_LIMIT: '2000', SEND_RATE_LIMIT: '7', CATCH_UP_BUFFER: '500' });
     assert.equal(c.connectRateLimit, 2000);
+    assert.equal(c.catchUpBuffer, 500);
     assert.equal(c.sendRateLimit, 7);
     assert.deepEqual(flagsToEnv(['--role', 'api', '--api-port', '9000']).env, { ROLE: 'api', API_PORT: '9000' });
   });
@@ -42,6 +44,7 @@ describe('server configuration', () => {
     [{ CONNECT_RATE_LIMIT: '0' }, /CONNECT_RATE_LIMIT/],
     [{ CONNECT_RATE_LIMIT: 'lots' }, /CONNECT_RATE_LIMIT/],
     [{ SEND_RATE_LIMIT: '-1' }, /SEND_RATE_LIMIT/],
+    [{ CATCH_UP_BUFFER: '10' }, /CATCH_UP_BUFFER/],
     [{ ROLE: 'router' }, /ROLE/],
     [{ JWT_SECRET: 'short' }, /at least 32 bytes/],
     [{ ROLE: 'api', JWT_SECRET: secret }, /backends must be shared/],
