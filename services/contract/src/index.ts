@@ -5,8 +5,19 @@
  * Depends on no other package of the repository, so every side (services, CLI) can use it.
  */
 export { WireError, orThrow, type Decoded } from './decode.js';
-export * from './primitives.js';
-export * from './records.js';
+export { MAX_ATTACHMENTS_PER_MESSAGE, MAX_CONTENT_BYTES, MAX_MEMBERS, MessageStatus, Time, malformedTextPath } from './primitives.js';
+export {
+  AttachmentRef,
+  Content,
+  MessageRecord,
+  ReceiptRecord,
+  TOPIC_DEAD_LETTER,
+  TOPIC_MESSAGES,
+  TOPIC_RECEIPTS,
+  decodeMessageRecord,
+  decodeReceiptRecord,
+  encodeRecord,
+} from './records.js';
 export {
   AuthFrame,
   ConnectedFrame,
@@ -34,6 +45,35 @@ export {
   type ServerFrame,
 } from './frames.js';
 export { decodeNotification, isEvent, type Notification } from './notification.js';
-export * from './http.js';
+export {
+  AddMemberBody,
+  Attachment,
+  AttachmentIdParams,
+  AttachmentLink,
+  Conversation,
+  CreateAttachmentBody,
+  CreateConversationBody,
+  DownloadQuery,
+  ErrorBody,
+  HistoryPage,
+  HistoryQuery,
+  IdParams,
+  ListConversationsQuery,
+  Member,
+  MemberParams,
+  Message,
+  MessageIdParams,
+  PublicUser,
+  ReadAnswer,
+  Readiness,
+  RegisterBody,
+  SendAnswer,
+  SendMessageBody,
+  TokenAnswer,
+  TokenBody,
+  User,
+  UsernameParams,
+  type ErrorDetail,
+} from './http.js';
 export { ROUTES, type Answer, type Method, type OperationId, type Route, type RouteSchema } from './routes.js';
 export { buildOpenApiDocument } from './openapi.js';
