@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { shellAdvice, type Advice } from './advice.js';
 import type { ApiClient } from './api-client.js';
 import type { BackoffOptions } from './backoff.js';
@@ -44,8 +45,10 @@ export class LiveFeed {
   private readonly now: () => number;
   private readonly advice: Pick<Advice, 'history'>;
   private readonly ownPending = new Map<string, number>();
-  private readonly ownReads = new Set<string>();
-  private readonly typingShown = new Map<string, number>();
+  /** Messages this program is marking read, whose READ echo is not shown (the latest thousand). */
+  private readonly ownReads = new LRUCache<string, true>({ max: 1_000 });
+  /** When each person's typing in each conversation was last shown (the latest thousand). */
+  private readonly typingShown = new LRUCache<string, number>({ max: 1_000 });
 
   constructor(private readonly options: LiveFeedOptions) {
     this.now = options.now ?? Date.now;
@@ -89,8 +92,7 @@ export class LiveFeed {
 
   /** Announces that this program is marking `messageId` read: the READ echo on my devices is not shown here. */
   expectOwnRead(messageId: string): void {
-    if (this.ownReads.size > 1_000) this.ownReads.clear();
-    this.ownReads.add(messageId);
+    this.ownReads.set(messageId, true);
   }
 
   /** Tells the others in `conversationId` that I am typing (dropped when offline). */
@@ -143,7 +145,6 @@ export class LiveFeed {
       const now = this.now();
       if (now - (this.typingShown.get(key) ?? -Infinity) < TYPING_LINE_EVERY_MS) return;
       this.typingShown.set(key, now);
-      if (this.typingShown.size > 1_000) this.typingShown.clear();
     }
     output.line(formatNotification(frame, await directory.names(frame), output.paint));
   }
